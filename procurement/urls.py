@@ -1,5 +1,12 @@
-from django.urls import path  # noqa: F401
+"""Procurement pages: each area module declares its own routes."""
+
+from procurement.views import frameworks, notifications, orders, searches
 
 app_name = "procurement"
 
-urlpatterns: list = []
+urlpatterns = [
+    *frameworks.urlpatterns,
+    *orders.urlpatterns,
+    *searches.urlpatterns,
+    *notifications.urlpatterns,
+]

@@ -1,0 +1,4 @@
+"""API for searches."""
+
+# (prefix, viewset, basename) triples registered by procurement/api/urls.py.
+routes: list = []

@@ -1,0 +1,1 @@
+"""Split by aggregate: one module per area (frameworks, orders, searches, notifications)."""

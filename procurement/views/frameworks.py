@@ -1,0 +1,3 @@
+"""Pages for frameworks."""
+
+urlpatterns: list = []

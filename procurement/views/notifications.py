@@ -1,0 +1,3 @@
+"""Pages for notifications."""
+
+urlpatterns: list = []

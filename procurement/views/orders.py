@@ -1,0 +1,3 @@
+"""Pages for orders."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages for searches."""
+
+urlpatterns: list = []
