@@ -35,6 +35,7 @@ class ProviderFactory(factory.django.DjangoModelFactory):
 class OfferFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Offer
+        skip_postgeneration_save = True
 
     provider = factory.SubFactory(ProviderFactory)
     name = factory.Sequence(lambda n: f"Offre {n}")
