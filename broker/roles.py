@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AnonymousUser
+from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext_lazy as _
 
@@ -78,3 +78,8 @@ def provider_of(user):
     """The provider a vendor works for, or None."""
     profile = _profile(user)
     return profile.provider if profile else None
+
+
+def ensure_role_groups() -> dict:
+    """Create the five role groups if they are missing (idempotent); return them by role name."""
+    return {role: Group.objects.get_or_create(name=role)[0] for role in ROLES}

@@ -11,6 +11,12 @@ from tests.factories import OrganisationFactory, ProviderFactory, make_user
 TODAY = date(2026, 11, 22)
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Hash passwords with MD5 in tests: PBKDF2 costs seconds per user on a 2-core machine."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def today() -> date:
     return TODAY

@@ -1,0 +1,432 @@
+"""Demo data for Courtier: the reference catalogue, administrations, a framework and one user per role.
+
+Each `seed_*` function is idempotent: it creates what is missing and fills
+fields that are still empty, never overwrites what someone changed since (the
+web container may seed at every start), and a second run changes nothing. The
+`seed_demo` command calls them in order.
+
+The catalogue comes from `catalogue/data/secnumcloud_services.csv` (the facts
+of ANSSI's list as of September 2026), imported through the same service as
+`import_qualifications`. Everything else here is demo data: descriptions,
+prices, certification dates and holdings are plausible values for a
+demonstration, not statements about the companies.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from django.apps import apps
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.models import User
+from django.db.models import Model
+from dsfr.models import DsfrConfig
+
+from broker import roles
+from catalogue.importer import ImportReport, qualifications_import
+from catalogue.models import Certification, CertificationKind, Offer, OfferLocation, Provider
+from procurement.models import FrameworkContract, Lot, Organisation, OrganisationKind, Referencing, UserProfile
+
+# --- Catalogue -------------------------------------------------------------
+
+# A SecNumCloud 3.2 qualification implies compliance with §19.6 (at most 24 % of
+# capital and voting rights held outside the EU individually, 39 % collectively).
+# The exact figures are not public: 0 % is a demo declaration for the French
+# providers of the list. The US generic clouds are wholly held outside the EU.
+FRENCH_HOLDINGS = {"largest_non_eu_holding": Decimal("0"), "total_non_eu_holding": Decimal("0")}
+US_HOLDINGS = {"largest_non_eu_holding": Decimal("100"), "total_non_eu_holding": Decimal("100")}
+FRENCH_LOCATIONS = {"data_locations": ["FR"], "support_locations": ["FR"]}
+
+# Legal names only where they are well known; the others stay empty.
+PROVIDERS: dict[str, dict] = {
+    "3DS Outscale": {"legal_name": "3DS Outscale SAS", "website": "https://www.outscale.com",
+                     **FRENCH_HOLDINGS, **FRENCH_LOCATIONS},
+    "OVHcloud": {"legal_name": "OVH SAS", "website": "https://www.ovhcloud.com", **FRENCH_HOLDINGS,
+                 **FRENCH_LOCATIONS},
+    "Cegedim": {"legal_name": "Cegedim SA", "website": "https://www.cegedim.cloud", **FRENCH_HOLDINGS,
+                **FRENCH_LOCATIONS},
+    "Cloud Temple": {"website": "https://www.cloud-temple.com", **FRENCH_HOLDINGS, **FRENCH_LOCATIONS},
+    "Numspot": {"website": "https://numspot.com", **FRENCH_HOLDINGS, **FRENCH_LOCATIONS},
+    "Orange Business": {"website": "https://www.orange-business.com", **FRENCH_HOLDINGS, **FRENCH_LOCATIONS},
+    "S3NS (Thales)": {"website": "https://www.s3ns.io", **FRENCH_HOLDINGS, **FRENCH_LOCATIONS},
+    "Worldline": {"legal_name": "Worldline SA", "website": "https://worldline.com", **FRENCH_HOLDINGS,
+                  **FRENCH_LOCATIONS},
+    "Oodrive": {"website": "https://www.oodrive.com", **FRENCH_HOLDINGS, **FRENCH_LOCATIONS},
+    "Whaller": {"website": "https://whaller.com", **FRENCH_HOLDINGS, **FRENCH_LOCATIONS},
+    "Cloud Solutions": {"website": "https://www.wimi-teamwork.com", **FRENCH_HOLDINGS, **FRENCH_LOCATIONS},
+    "Index Education": {"website": "https://www.index-education.com", **FRENCH_HOLDINGS, **FRENCH_LOCATIONS},
+    "Bleu": {"website": "https://www.bleucloud.fr", **FRENCH_HOLDINGS, **FRENCH_LOCATIONS},
+    "Scaleway": {"legal_name": "Scaleway SAS", "website": "https://www.scaleway.com", **FRENCH_HOLDINGS,
+                 **FRENCH_LOCATIONS},
+    "ITS Integra": {"website": "https://www.itsintegra.com", **FRENCH_HOLDINGS, **FRENCH_LOCATIONS},
+    "Scalingo": {"legal_name": "Scalingo SAS", "website": "https://scalingo.com", **FRENCH_HOLDINGS,
+                 **FRENCH_LOCATIONS},
+    "Amazon Web Services": {"legal_name": "Amazon Web Services, Inc.", "website": "https://aws.amazon.com",
+                            "data_locations": ["FR", "IE", "DE"], "support_locations": ["IE", "US"],
+                            **US_HOLDINGS},
+    "Microsoft": {"legal_name": "Microsoft Corporation", "website": "https://azure.microsoft.com",
+                  "data_locations": ["FR", "NL", "IE"], "support_locations": ["IE", "US"], **US_HOLDINGS},
+    "Google": {"legal_name": "Google LLC", "website": "https://cloud.google.com",
+               "data_locations": ["FR", "NL", "BE"], "support_locations": ["IE", "US"], **US_HOLDINGS},
+}
+
+DEMO_PRICE_NOTE = "Tarif indicatif de démonstration."
+HDS, ISO, C5 = CertificationKind.HDS, CertificationKind.ISO_27001, CertificationKind.BSI_C5_TYPE2
+
+
+@dataclass(frozen=True)
+class DemoOffer:
+    category: str
+    description: str
+    list_price: Decimal
+    price_unit: str
+    certifications: tuple[str, ...] = (ISO,)
+    # For the US generic clouds: the country of the EU region the offer names.
+    locations: tuple[str, ...] = ("FR",)
+
+
+PER_VCPU = "par vCPU et par mois"
+PER_USER = "par utilisateur et par mois"
+
+# Keyed by (provider, service) as in the reference list. Prices are demo values.
+OFFERS: dict[tuple[str, str], DemoOffer] = {
+    ("3DS Outscale", "IaaS Cloud on Demand"): DemoOffer(
+        "Calcul et stockage",
+        "Infrastructure cloud sécurisée qualifiée SecNumCloud : machines virtuelles, stockage objet et réseaux "
+        "privés à la demande, hébergés en France et opérés par des équipes françaises.",
+        Decimal("38.00"), PER_VCPU, (HDS, ISO)),
+    ("OVHcloud", "Hosted Private Cloud (VMware)"): DemoOffer(
+        "Cloud privé",
+        "Cloud privé VMware dédié et sécurisé, qualifié SecNumCloud, dans les centres de données français "
+        "d'OVHcloud : migration des charges existantes sans les réécrire.",
+        Decimal("1450.00"), "par hôte et par mois", (HDS, ISO)),
+    ("OVHcloud", "Bare Metal Pod"): DemoOffer(
+        "Serveurs dédiés",
+        "Grappes de serveurs physiques dédiés, isolées et qualifiées SecNumCloud, pour les traitements "
+        "lourds et les plateformes souveraines à grande échelle.",
+        Decimal("690.00"), "par serveur et par mois", (HDS, ISO)),
+    ("OVHcloud", "SNC Cloud Platform"): DemoOffer(
+        "Cloud public",
+        "Plateforme de cloud public qualifiée SecNumCloud : instances, stockage bloc et objet, réseau privé "
+        "et Kubernetes managé, hébergés et administrés en France.",
+        Decimal("32.00"), PER_VCPU, (HDS, ISO)),
+    ("Cegedim", "CegNumCloud Secured IaaS"): DemoOffer(
+        "Calcul et stockage",
+        "Infrastructure sécurisée qualifiée SecNumCloud et certifiée HDS, conçue pour les données de santé "
+        "et les applications sensibles des établissements publics.",
+        Decimal("41.00"), PER_VCPU, (HDS, ISO)),
+    ("Cloud Temple", "PaaS OpenShift"): DemoOffer(
+        "Conteneurs",
+        "Plateforme de conteneurs Red Hat OpenShift managée, qualifiée SecNumCloud : déploiement continu, "
+        "registre d'images et supervision, dans un environnement sécurisé.",
+        Decimal("520.00"), "par nœud de calcul et par mois", (HDS, ISO)),
+    ("Cloud Temple", "IaaS Secure Temple"): DemoOffer(
+        "Calcul et stockage",
+        "Infrastructure virtualisée sécurisée qualifiée SecNumCloud, avec sauvegarde et plan de reprise "
+        "d'activité entre deux centres de données en France.",
+        Decimal("45.00"), PER_VCPU, (HDS, ISO)),
+    ("Numspot", "Plateforme des services cloud"): DemoOffer(
+        "Cloud public",
+        "Cloud de confiance qualifié SecNumCloud : calcul, stockage et services managés pour les "
+        "administrations et les opérateurs d'importance vitale.",
+        Decimal("36.00"), PER_VCPU, (HDS, ISO)),
+    ("Orange Business", "Cloud Avenue SecNum"): DemoOffer(
+        "Cloud privé",
+        "Infrastructure VMware qualifiée SecNumCloud opérée par Orange Business, avec connectivité privée "
+        "vers les réseaux de l'État.",
+        Decimal("44.00"), PER_VCPU),
+    ("S3NS (Thales)", "PREMI3NS - cloud de confiance S3NS"): DemoOffer(
+        "Plateforme cloud",
+        "Services de la technologie Google Cloud opérés par S3NS, filiale de Thales, dans un environnement "
+        "qualifié SecNumCloud, isolé et sécurisé.",
+        Decimal("40.00"), PER_VCPU),
+    ("Worldline", "Cloud Services - Secured IaaS"): DemoOffer(
+        "Calcul et stockage",
+        "Infrastructure sécurisée qualifiée SecNumCloud, issue des plateformes de paiement de Worldline, "
+        "pour les applications critiques à haute disponibilité.",
+        Decimal("48.00"), PER_VCPU),
+    ("Oodrive", "Oodrive Meet"): DemoOffer(
+        "Visioconférence",
+        "Visioconférence qualifiée SecNumCloud pour les réunions sensibles : chiffrement, salles d'attente "
+        "et comptes invités maîtrisés.",
+        Decimal("9.50"), PER_USER),
+    ("Oodrive", "Oodrive Work"): DemoOffer(
+        "Collaboration",
+        "Suite collaborative qualifiée SecNumCloud : partage de documents, coédition et signature "
+        "électronique dans un espace sécurisé.",
+        Decimal("12.00"), PER_USER),
+    ("Oodrive", "Oodrive Work Share"): DemoOffer(
+        "Partage de fichiers",
+        "Partage et synchronisation de fichiers qualifiés SecNumCloud, avec traçabilité des accès et "
+        "liens de partage à durée limitée.",
+        Decimal("8.00"), PER_USER),
+    ("Whaller", "Whaller"): DemoOffer(
+        "Collaboration",
+        "Réseau social d'organisation et plateforme de communication interne qualifiés SecNumCloud, "
+        "organisés en sphères étanches.",
+        Decimal("5.00"), PER_USER),
+    ("Cloud Solutions", "Wimi"): DemoOffer(
+        "Collaboration",
+        "Espace de travail collaboratif qualifié SecNumCloud : projets, agendas, documents et messagerie "
+        "d'équipe.",
+        Decimal("7.00"), PER_USER),
+    ("Index Education", "Index Education cloud"): DemoOffer(
+        "Vie scolaire",
+        "Hébergement qualifié SecNumCloud des logiciels de vie scolaire et d'emploi du temps des "
+        "établissements d'enseignement.",
+        Decimal("1200.00"), "par établissement et par an"),
+    ("Bleu", "Bleu (Microsoft Azure and 365 operated by Orange and Capgemini)"): DemoOffer(
+        "Plateforme cloud",
+        "Services Microsoft Azure et Microsoft 365 opérés en France par Bleu, coentreprise d'Orange et de "
+        "Capgemini, en cours de qualification SecNumCloud.",
+        Decimal("42.00"), PER_VCPU),
+    ("Scaleway", "Scaleway SecNumCloud offer"): DemoOffer(
+        "Cloud public",
+        "Instances et stockage de Scaleway dans une région dédiée, en cours de qualification SecNumCloud.",
+        Decimal("30.00"), PER_VCPU),
+    ("ITS Integra", "ITS Integra cloud"): DemoOffer(
+        "Infogérance",
+        "Hébergement infogéré et sécurisé d'applications métier, en cours de qualification SecNumCloud.",
+        Decimal("43.00"), PER_VCPU),
+    ("Amazon Web Services", "AWS public cloud (Paris region)"): DemoOffer(
+        "Cloud public",
+        "Cloud public généraliste d'Amazon Web Services, région de Paris (eu-west-3). Non qualifié "
+        "SecNumCloud : réservé aux données non sensibles.",
+        Decimal("24.00"), PER_VCPU, (HDS, ISO, C5)),
+    ("Microsoft", "Microsoft Azure (France Central)"): DemoOffer(
+        "Cloud public",
+        "Cloud public généraliste Microsoft Azure, région France Centre. Non qualifié SecNumCloud : réservé "
+        "aux données non sensibles.",
+        Decimal("26.00"), PER_VCPU, (HDS, ISO, C5)),
+    ("Google", "Google Cloud Platform (europe-west9)"): DemoOffer(
+        "Cloud public",
+        "Cloud public généraliste Google Cloud, région de Paris (europe-west9). Non qualifié SecNumCloud : "
+        "réservé aux données non sensibles.",
+        Decimal("25.00"), PER_VCPU, (HDS, ISO, C5)),
+    ("Scalingo", "Scalingo PaaS"): DemoOffer(
+        "Hébergement d'applications",
+        "Plateforme d'hébergement d'applications et de bases de données managées, hébergée en France. "
+        "Non qualifiée SecNumCloud.",
+        Decimal("28.00"), "par conteneur et par mois"),
+}
+
+# Demo validity dates of the certificates (not the real certificates' dates).
+CERTIFICATION_VALID_UNTIL = {HDS: date(2028, 3, 31), ISO: date(2027, 9, 30), C5: date(2027, 6, 30)}
+
+
+@dataclass
+class CatalogueResult:
+    report: ImportReport
+    offers_enriched: int = 0
+    providers_enriched: int = 0
+
+
+def reference_list_path() -> Path:
+    """The project's copy of ANSSI's list (never the shared reference folder)."""
+    return Path(apps.get_app_config("catalogue").path) / "data" / "secnumcloud_services.csv"
+
+
+def seed_catalogue() -> CatalogueResult:
+    """Import the reference list, then complete the providers and offers it created."""
+    with reference_list_path().open(encoding="utf-8", newline="") as rows_file:
+        # Two rows of the list give a validity a few days beyond the three years a
+        # decision may last; the real import rejects them. For the demo they are cut
+        # to three years, which the report and the qualification's history say.
+        report = qualifications_import(rows_file=rows_file, cap_validity=True)
+    result = CatalogueResult(report=report)
+    for provider in Provider.objects.filter(name__in=PROVIDERS):
+        result.providers_enriched += _fill(provider, PROVIDERS[provider.name])
+    for offer in Offer.objects.filter(provider__name__in=PROVIDERS).select_related("provider"):
+        demo = OFFERS.get((offer.provider.name, offer.name))
+        if demo is not None:
+            result.offers_enriched += _enrich_offer(offer, demo)
+    return result
+
+
+def _enrich_offer(offer: Offer, demo: DemoOffer) -> bool:
+    changed = _fill(offer, {"category": demo.category, "description": f"{demo.description} {DEMO_PRICE_NOTE}",
+                            "list_price": demo.list_price, "price_unit": demo.price_unit})
+    for country in demo.locations:
+        changed |= OfferLocation.objects.get_or_create(offer=offer, country=country)[1]
+    for kind in demo.certifications:
+        changed |= Certification.objects.get_or_create(
+            offer=offer, kind=kind, defaults={"valid_until": CERTIFICATION_VALID_UNTIL[kind]})[1]
+    return changed
+
+
+def _fill(obj: Model, values: dict) -> bool:
+    """Set the fields of `values` that are still empty on `obj`; save only those. True when it changed."""
+    empty = {name: value for name, value in values.items() if getattr(obj, name) in (None, "", [])}
+    for name, value in empty.items():
+        setattr(obj, name, value)
+    if empty:
+        auto = ["updated_at"] if any(f.name == "updated_at" for f in obj._meta.fields) else []
+        obj.save(update_fields=[*empty, *auto])
+    return bool(empty)
+
+
+# --- Administrations -------------------------------------------------------
+
+# DINUM and AP-HP: their SIRETs as published in the Sirene directory to our knowledge;
+# Intérieur and Armées: demo values computed to pass the Luhn check. All are checked by
+# validate_siret; re-check against Sirene before any real use.
+ORGANISATIONS = [
+    {"name": "Ministère de l'Intérieur", "slug": "ministere-interieur", "siret": "11001401600015",
+     "kind": OrganisationKind.MINISTRY},
+    {"name": "Direction interministérielle du numérique", "slug": "dinum", "siret": "13002526500013",
+     "kind": OrganisationKind.AGENCY},
+    {"name": "Assistance Publique – Hôpitaux de Paris", "slug": "ap-hp", "siret": "26750045200011",
+     "kind": OrganisationKind.HOSPITAL},
+    {"name": "Ministère des Armées", "slug": "ministere-armees", "siret": "11000900700011",
+     "kind": OrganisationKind.MINISTRY},
+]
+
+
+def seed_organisations() -> list[Organisation]:
+    organisations = []
+    for values in ORGANISATIONS:
+        organisation, _created = Organisation.objects.get_or_create(
+            name=values["name"], defaults={key: value for key, value in values.items() if key != "name"})
+        organisations.append(organisation)
+    return organisations
+
+
+# --- Framework contract ----------------------------------------------------
+
+# Modelled on UGAP's "Nuage public" framework (broker: Crayon France at the renewal).
+# Amounts, dates and the discount are demo values.
+FRAMEWORK = {
+    "reference": "UGAP-NP-2024",
+    "slug": "ugap-np-2024",
+    "title": "Nuage public — services d'informatique en nuage",
+    "description": (
+        "Accord-cadre de la centrale d'achat UGAP : les administrations commandent par bons de commande, "
+        "sans mise en concurrence propre, les services cloud d'une quinzaine de fournisseurs référencés "
+        "par le courtier titulaire. Montants et remise de démonstration."
+    ),
+    "purchasing_body": "UGAP",
+    "holder": "Crayon France",
+    "starts_on": date(2024, 10, 1),
+    "ends_on": date(2028, 9, 30),
+    "ceiling": Decimal("60000000.00"),
+    "discount_percent": Decimal("7.50"),
+}
+LOTS = [
+    {"number": 1, "title": "Infrastructure à la demande (IaaS)", "service_model": "IaaS",
+     "ceiling": Decimal("35000000.00")},
+    {"number": 2, "title": "Plateformes applicatives et conteneurs (PaaS)", "service_model": "PaaS",
+     "ceiling": Decimal("15000000.00")},
+    {"number": 3, "title": "Logiciels en ligne (SaaS)", "service_model": "SaaS",
+     "ceiling": Decimal("10000000.00")},
+]
+
+
+def seed_framework() -> FrameworkContract:
+    """The framework, its lots, and every demo offer referenced in the lot of its service model."""
+    framework, _created = FrameworkContract.objects.get_or_create(
+        reference=FRAMEWORK["reference"],
+        defaults={key: value for key, value in FRAMEWORK.items() if key != "reference"})
+    demo_offers = [offer for offer in Offer.objects.filter(provider__name__in=PROVIDERS).select_related("provider")
+                   if (offer.provider.name, offer.name) in OFFERS]
+    for values in LOTS:
+        lot, _created = Lot.objects.get_or_create(
+            framework=framework, number=values["number"],
+            defaults={key: value for key, value in values.items() if key != "number"})
+        for offer in demo_offers:
+            if offer.service_model == lot.service_model:
+                Referencing.objects.get_or_create(lot=lot, offer=offer)
+    return framework
+
+
+# --- Users -----------------------------------------------------------------
+
+USERS = [
+    {"username": "acheteur", "first_name": "Camille", "last_name": "Durand", "role": roles.BUYER,
+     "organisation": "Ministère de l'Intérieur"},
+    {"username": "valideur", "first_name": "Dominique", "last_name": "Moreau", "role": roles.APPROVER,
+     "organisation": "Ministère de l'Intérieur"},
+    {"username": "fournisseur", "first_name": "Sacha", "last_name": "Lefèvre", "role": roles.VENDOR,
+     "provider": "OVHcloud"},
+    {"username": "anssi", "first_name": "Alex", "last_name": "Bernard", "role": roles.QUALIFIER, "is_staff": True},
+    {"username": "dinum", "first_name": "Claude", "last_name": "Petit", "role": roles.CATALOGUE_MANAGER,
+     "is_staff": True},
+]
+DEMO_EMAIL_DOMAIN = "courtier.example"
+
+
+@dataclass
+class UsersResult:
+    users: list[User] = field(default_factory=list)
+    # The password generated for the users created by this run (None when DEMO_PASSWORD is set).
+    generated_password: str | None = None
+    created: list[str] = field(default_factory=list)
+    # Users whose password was left as it was (no DEMO_PASSWORD, user already there).
+    kept: list[str] = field(default_factory=list)
+
+
+def seed_users(*, password: str = "") -> UsersResult:
+    """One demo user per role, with `password`, or a generated one for new users when it is empty.
+
+    Without a password, existing users keep theirs: a re-run must not lock out
+    whoever already uses the demo.
+    """
+    groups = roles.ensure_role_groups()
+    result = UsersResult()
+    new_password = password or secrets.token_urlsafe(12)
+    # Password hashing is slow on purpose: hash once for every demo user, and check
+    # each distinct stored hash once (the demo users share theirs).
+    encoded = ""
+    checked: dict[str, bool] = {}
+    for values in USERS:
+        user, created = User.objects.get_or_create(
+            username=values["username"],
+            defaults={"first_name": values["first_name"], "last_name": values["last_name"],
+                      "email": f"{values['username']}@{DEMO_EMAIL_DOMAIN}",
+                      "is_staff": values.get("is_staff", False)},
+        )
+        if password and not created and user.password not in checked:
+            checked[user.password] = check_password(password, user.password)
+        if created or (password and not checked[user.password]):
+            encoded = encoded or make_password(new_password)
+            user.password = encoded
+            user.save(update_fields=["password"])
+        if created:
+            result.created.append(user.username)
+        elif not password:
+            result.kept.append(user.username)
+        if values.get("is_staff") and not user.is_staff:
+            user.is_staff = True
+            user.save(update_fields=["is_staff"])
+        user.groups.add(groups[values["role"]])
+        _attach(user, organisation=values.get("organisation"), provider=values.get("provider"))
+        result.users.append(user)
+    if not password and result.created:
+        result.generated_password = new_password
+    return result
+
+
+def _attach(user: User, *, organisation: str | None, provider: str | None) -> None:
+    if organisation is None and provider is None:
+        return
+    UserProfile.objects.get_or_create(user=user, defaults={
+        "organisation": Organisation.objects.get(name=organisation) if organisation else None,
+        "provider": Provider.objects.get(name=provider) if provider else None,
+    })
+
+
+# --- Site ------------------------------------------------------------------
+
+SITE_CONFIG = {
+    "fr": {"site_title": "Courtier", "site_tagline": "Le catalogue cloud de l'État"},
+    "en": {"site_title": "Courtier", "site_tagline": "The French State's cloud catalogue"},
+}
+
+
+def seed_site_config() -> None:
+    """django-dsfr's site configuration (title shown by its templates), per language."""
+    for language, values in SITE_CONFIG.items():
+        DsfrConfig.objects.get_or_create(language=language, defaults=values)
