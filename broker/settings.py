@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django.contrib.postgres",
     "dsfr",
+    # After dsfr (whose widget templates win): FORM_RENDERER = TemplatesSetting finds Django's own form templates here.
+    "django.forms",
     "widget_tweaks",
     "rest_framework",
     "rest_framework.authtoken",
@@ -112,8 +114,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
-LOGOUT_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "catalogue:home"
+LOGOUT_REDIRECT_URL = "catalogue:home"
 
 # Internationalisation: French first, English available.
 LANGUAGE_CODE = "fr"
@@ -184,6 +186,13 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One component name for each choice set that several fields share.
+    "ENUM_NAME_OVERRIDES": {
+        "CountryEnum": "catalogue.countries.COUNTRY_CHOICES",
+        "QualificationStatusEnum": "catalogue.models.QualificationStatus",
+        "OrderStatusEnum": "procurement.models.OrderStatus",
+        "FrameworkStatusEnum": "procurement.models.FrameworkStatus",
+    },
 }
 
 # Celery: eager in-process without REDIS_URL, Redis broker with it.

@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+"""Public catalogue pages: home, faceted search, offer and provider pages."""
+
+from django.urls import path
+
+from catalogue import views
 
 app_name = "catalogue"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("catalogue/", views.offer_list, name="offer-list"),
+    path("catalogue/<slug:slug>/", views.offer_detail, name="offer-detail"),
+    path("fournisseurs/<slug:slug>/", views.provider_detail, name="provider-detail"),
+]

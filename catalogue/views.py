@@ -1,0 +1,201 @@
+"""Public catalogue pages. Thin: parameters are validated by OfferFilterSet, reads come from selectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
+
+from catalogue import selectors
+from catalogue.countries import country_name
+from catalogue.filters import (
+    EXPIRY_CHOICES,
+    ORDERING_CHOICES,
+    QUALIFICATION_CHOICES,
+    SENSITIVITY_CHOICES,
+    OfferFilterSet,
+    search_form_errors,
+)
+from catalogue.models import CertificationKind, Offer, ServiceModel
+
+PAGE_SIZE = 20
+
+# Parameters the search form carries without showing a control for them (set by links or the API-style URL).
+HIDDEN_PARAMETERS = ("framework", "lot", "expires_before")
+
+
+@dataclass(frozen=True)
+class FacetOption:
+    value: str
+    label: str
+    count: int | None
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    name: str
+    legend: str
+    multiple: bool
+    options: list[FacetOption]
+
+
+@dataclass(frozen=True)
+class ActiveFilter:
+    label: str
+    remove_url: str
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    today = selectors.today_local()
+    return render(request, "catalogue/home.html", {
+        "figures": selectors.key_figures(today=today),
+        "today": today,
+    })
+
+
+def offer_list(request: HttpRequest) -> HttpResponse:
+    today = selectors.today_local()
+    filterset = OfferFilterSet(request.GET, queryset=selectors.offers_visible(user=request.user), today=today)
+    valid = filterset.is_valid()
+    filters = filterset.search_filters  # on an invalid search, only the parameters that passed
+    counts = selectors.facet_counts(filters=filters, user=request.user, today=today)
+    context = {
+        "today": today,
+        "filters": filters,
+        "facets": _facets(request, counts),
+        "active_filters": _active_filters(request, filterset),
+        "orderings": ORDERING_CHOICES,
+        "ordering": filters.get("ordering") or selectors.DEFAULT_ORDERING,
+        "hidden_parameters": [(name, value) for name in HIDDEN_PARAMETERS for value in request.GET.getlist(name)],
+        "query": request.GET.get("q", ""),
+        "valid_on": request.GET.get("valid_on", ""),
+    }
+    if not valid:
+        fields = filterset.form.fields
+        context["errors"] = [
+            {"parameter": name, "label": fields[name].label if name in fields else name, "messages": messages}
+            for name, messages in search_form_errors(filterset).items()
+        ]
+        return render(request, "catalogue/offer_list.html", context, status=400)
+
+    paginator = Paginator(filterset.qs, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context.update({
+        "page": page,
+        "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "ellipsis": Paginator.ELLIPSIS,
+        "results": [
+            {"offer": offer, "verdicts": selectors.offer_verdicts(offer=offer, today=today)}
+            for offer in page.object_list
+        ],
+    })
+    return render(request, "catalogue/offer_list.html", context)
+
+
+def offer_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    try:
+        offer = selectors.offer_detail(slug=slug, user=request.user)
+    except Offer.DoesNotExist:
+        raise Http404(_("Cette offre n'existe pas ou n'est pas publiée.")) from None
+    today = selectors.today_local()
+    return render(request, "catalogue/offer_detail.html", {
+        "offer": offer,
+        "provider": offer.provider,
+        "qualification": offer.current_qualification,
+        "today": today,
+        "verdicts": selectors.offer_verdicts(offer=offer, today=today),
+        "history": selectors.qualification_history(offer=offer),
+        "referencings": offer.referencings.select_related("lot__framework").order_by(
+            "lot__framework__reference", "lot__number"),
+    })
+
+
+def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    provider = get_object_or_404(selectors.providers_visible(user=request.user), slug=slug)
+    today = selectors.today_local()
+    return render(request, "catalogue/provider_detail.html", {
+        "provider": provider,
+        "today": today,
+        "offers": selectors.offers_search(filters={"provider": [provider.slug]}, user=request.user, today=today),
+    })
+
+
+def _facets(request: HttpRequest, counts: dict[str, dict[str, int]]) -> list[Facet]:
+    """The facet controls: every value with how many offers it would give, the chosen ones ticked."""
+    provider_names = dict(
+        selectors.providers_visible(user=request.user).filter(
+            slug__in={*counts["provider"], *request.GET.getlist("provider")}
+        ).values_list("slug", "name")
+    )
+    location_codes = sorted({*counts["data_location"], *request.GET.getlist("data_location")},
+                            key=country_name)
+
+    def options(name: str, choices, *, keep_empty: bool) -> list[FacetOption]:
+        chosen = set(request.GET.getlist(name))
+        return [
+            FacetOption(str(value), str(label), counts[name].get(str(value), 0), str(value) in chosen)
+            for value, label in choices
+            if keep_empty or counts[name].get(str(value)) or str(value) in chosen
+        ]
+
+    def single(name: str, choices) -> list[FacetOption]:
+        chosen = request.GET.get(name, "")
+        anything = FacetOption("", str(_("Indifférent")), None, chosen == "")
+        return [anything, *options(name, choices, keep_empty=True)]
+
+    return [
+        Facet("eligible_for", _("Éligible pour des données"), False, single("eligible_for", SENSITIVITY_CHOICES)),
+        Facet("service_model", _("Modèle de service"), True,
+              options("service_model", ServiceModel.choices, keep_empty=True)),
+        Facet("qualification", _("Qualification SecNumCloud"), True,
+              options("qualification", QUALIFICATION_CHOICES, keep_empty=True)),
+        Facet("expires_within", _("Qualification expirant"), False, single("expires_within", EXPIRY_CHOICES)),
+        Facet("certification", _("Certification"), True,
+              options("certification", CertificationKind.choices, keep_empty=False)),
+        Facet("provider", _("Fournisseur"), True,
+              options("provider", sorted(provider_names.items(), key=lambda item: item[1].lower()),
+                      keep_empty=False)),
+        Facet("data_location", _("Lieu d'hébergement des données"), True,
+              options("data_location", [(code, country_name(code)) for code in location_codes], keep_empty=False)),
+    ]
+
+
+def _active_filters(request: HttpRequest, filterset: OfferFilterSet) -> list[ActiveFilter]:
+    """One removable tag per chosen value: its label and the URL of the same search without it."""
+    fields = filterset.form.fields
+    labels = {
+        "service_model": dict(ServiceModel.choices),
+        "qualification": dict(QUALIFICATION_CHOICES),
+        "certification": dict(CertificationKind.choices),
+        "eligible_for": dict(SENSITIVITY_CHOICES),
+        "expires_within": dict(EXPIRY_CHOICES),
+    }
+    provider_names = dict(selectors.providers_visible(user=request.user).filter(
+        slug__in=request.GET.getlist("provider")).values_list("slug", "name"))
+    active = []
+    for name in fields:
+        if name == "ordering":
+            continue
+        for value in request.GET.getlist(name):
+            if value == "":
+                continue
+            if name == "provider":
+                shown = provider_names.get(value, value)
+            elif name == "data_location":
+                shown = country_name(value)
+            else:
+                shown = labels.get(name, {}).get(value, value)
+            active.append(ActiveFilter(f"{fields[name].label} : {shown}", _url_without(request.GET, name, value)))
+    return active
+
+
+def _url_without(query: QueryDict, name: str, value: str) -> str:
+    remaining = query.copy()
+    remaining.setlist(name, [v for v in query.getlist(name) if v != value])
+    remaining.pop("page", None)
+    encoded = remaining.urlencode()
+    return f"?{encoded}" if encoded else "?"
