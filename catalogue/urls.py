@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from catalogue import views
+from catalogue.views import public as views
 
 app_name = "catalogue"
 
