@@ -9,6 +9,8 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from catalogue import doctrine, selectors
 from catalogue.countries import COUNTRY_CHOICES
@@ -41,9 +43,11 @@ class OfferFilterSet(django_filters.FilterSet):
                                                         choices=CertificationKind.choices, method="noop")
     provider = django_filters.ModelMultipleChoiceFilter(label=_("Fournisseur"), queryset=Provider.objects.all(),
                                                         to_field_name="slug", method="noop")
-    framework = django_filters.ModelChoiceFilter(label=_("Accord-cadre"), queryset=FrameworkContract.objects.all(),
-                                                 to_field_name="slug", method="noop")
-    lot = django_filters.ModelChoiceFilter(label=_("Lot"), queryset=Lot.objects.all(), method="noop")
+    # OpenAPI cannot infer these two from the model (they are applied by a method): a framework slug, a lot id.
+    framework = extend_schema_field(OpenApiTypes.STR)(django_filters.ModelChoiceFilter(
+        label=_("Accord-cadre"), queryset=FrameworkContract.objects.all(), to_field_name="slug", method="noop"))
+    lot = extend_schema_field(OpenApiTypes.INT)(django_filters.ModelChoiceFilter(
+        label=_("Lot"), queryset=Lot.objects.all(), method="noop"))
     data_location = django_filters.MultipleChoiceFilter(label=_("Lieu d'hébergement"), choices=COUNTRY_CHOICES,
                                                         method="noop")
     eligible_for = django_filters.ChoiceFilter(label=_("Éligible pour des données"), choices=SENSITIVITY_CHOICES,

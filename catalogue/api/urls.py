@@ -1,6 +1,13 @@
+"""Catalogue API routes: providers, offers, qualifications (and their history)."""
+
 from rest_framework.routers import DefaultRouter
+
+from catalogue.api.views import OfferViewSet, ProviderViewSet, QualificationViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.register("providers", ProviderViewSet, basename="provider")
+router.register("offers", OfferViewSet, basename="offer")
+router.register("qualifications", QualificationViewSet, basename="qualification")
 
 urlpatterns = router.urls
