@@ -51,7 +51,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "broker.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -172,7 +172,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_FILTER_BACKENDS": ["broker.api.FilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["broker.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "broker.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -193,6 +193,11 @@ SPECTACULAR_SETTINGS = {
         "QualificationStatusEnum": "catalogue.models.QualificationStatus",
         "OrderStatusEnum": "procurement.models.OrderStatus",
         "FrameworkStatusEnum": "procurement.models.FrameworkStatus",
+        # The vendor and review API (catalogue/api/vendor*.py, catalogue/api/opendata.py).
+        "CertificationKindEnum": "catalogue.models.CertificationKind",
+        "MilestoneEnum": "catalogue.models.Milestone",
+        "OfferStateEnum": "catalogue.models.OfferState",
+        "RevisionStateEnum": "catalogue.models.RevisionState",
     },
 }
 
