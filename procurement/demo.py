@@ -16,20 +16,32 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from django.apps import apps
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import User
+from django.db import transaction
 from django.db.models import Model
 from dsfr.models import DsfrConfig
 
 from broker import roles
+from broker.errors import RuleViolation
 from catalogue.importer import ImportReport, qualifications_import
 from catalogue.models import Certification, CertificationKind, Offer, OfferLocation, Provider
-from procurement.models import FrameworkContract, Lot, Organisation, OrganisationKind, Referencing, UserProfile
+from procurement.models import (
+    FrameworkContract,
+    Lot,
+    Order,
+    OrderStatus,
+    Organisation,
+    OrganisationKind,
+    Referencing,
+    UserProfile,
+)
+from procurement.services import orders as order_services
 
 # --- Catalogue -------------------------------------------------------------
 
@@ -430,3 +442,117 @@ def seed_site_config() -> None:
     """django-dsfr's site configuration (title shown by its templates), per language."""
     for language, values in SITE_CONFIG.items():
         DsfrConfig.objects.get_or_create(language=language, defaults=values)
+
+
+# --- Orders ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DemoOrder:
+    key: str
+    provider: str
+    offer: str
+    status: str
+    sensitivity: str
+    # Units of the offer's price unit over the whole period (for example vCPU × months).
+    quantity: int
+    justification: str
+    starts_in_days: int = 7
+    months: int = 12
+    reason: str = ""
+
+
+# One demo order in every status for the Ministère de l'Intérieur's buyer. The 3DS Outscale one
+# outlives its qualification (valid until 30 November 2026): accepted, flagged as a continuity risk.
+ORDERS = [
+    DemoOrder("brouillon", "OVHcloud", "SNC Cloud Platform", OrderStatus.DRAFT, "sensitive", 16 * 12,
+              "Environnement de recette de l'application de gestion des titres (16 vCPU pendant 12 mois)."),
+    DemoOrder("risque-continuite", "3DS Outscale", "IaaS Cloud on Demand", OrderStatus.SUBMITTED, "sensitive",
+              32 * 12, "Hébergement du portail des démarches en ligne (32 vCPU pendant 12 mois).",
+              starts_in_days=0),
+    DemoOrder("validee", "Cegedim", "CegNumCloud Secured IaaS", OrderStatus.APPROVED, "health", 24 * 12,
+              "Hébergement des données de santé du service médical des agents (24 vCPU pendant 12 mois)."),
+    DemoOrder("executee", "OVHcloud", "Bare Metal Pod", OrderStatus.FULFILLED, "sensitive", 2 * 12,
+              "Calcul intensif pour l'analyse d'images (2 serveurs pendant 12 mois).", starts_in_days=0),
+    DemoOrder("rejetee", "Amazon Web Services", "AWS public cloud (Paris region)", OrderStatus.REJECTED,
+              "non_sensitive", 64 * 12, "Site institutionnel et ses environnements de test (64 vCPU pendant 12 mois).",
+              reason="Besoin à regrouper avec l'hébergement du portail déjà en cours de commande."),
+    DemoOrder("annulee", "Oodrive", "Oodrive Meet", OrderStatus.CANCELLED, "sensitive", 150 * 12,
+              "Visioconférence pour les cellules de crise préfectorales (150 utilisateurs pendant 12 mois).",
+              reason="Projet reporté à l'an prochain."),
+]
+ORDER_BUYER, ORDER_APPROVER, ORDER_VENDOR = "acheteur", "valideur", "fournisseur"
+
+
+@dataclass
+class OrdersResult:
+    orders: list[Order] = field(default_factory=list)
+    created: int = 0
+    # Demo orders a rule refuses today (for example a qualification expired since): key and message.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _last_day(start: date, months: int) -> date:
+    """The last day of a service of `months` whole months starting on `start`."""
+    index = start.month - 1 + months
+    year, month = start.year + index // 12, index % 12 + 1
+    day = start.day
+    while True:
+        try:
+            return date(year, month, day) - timedelta(days=1)
+        except ValueError:  # the 29th to 31st of a shorter month
+            day -= 1
+
+
+def seed_orders(*, today: date) -> OrdersResult:
+    """The demo orders, created and moved through the order services so that prices, snapshots, verdicts
+    and history are the real ones.
+
+    Idempotent: each order carries a fixed idempotency key of the demo buyer, so a re-run finds it and
+    changes nothing. An order that a rule refuses today is rolled back whole and retried at the next run.
+    """
+    people = {user.username: user for user in User.objects.filter(
+        username__in=[ORDER_BUYER, ORDER_APPROVER, ORDER_VENDOR])}
+    framework = FrameworkContract.objects.filter(reference=FRAMEWORK["reference"]).first()
+    result = OrdersResult()
+    if len(people) < 3 or framework is None:
+        return result
+    for demo in ORDERS:
+        referencing = (Referencing.objects.filter(lot__framework=framework, offer__provider__name=demo.provider,
+                                                  offer__name=demo.offer).select_related("lot", "offer").first())
+        if referencing is None:
+            result.skipped.append((demo.key, f"{demo.offer} n'est pas référencée dans {framework.reference}."))
+            continue
+        starts_on = today + timedelta(days=demo.starts_in_days)
+        data = {"framework": framework, "lot": referencing.lot, "offer": referencing.offer,
+                "quantity": demo.quantity, "sensitivity": demo.sensitivity, "starts_on": starts_on,
+                "ends_on": _last_day(starts_on, demo.months), "justification": demo.justification}
+        try:
+            with transaction.atomic():
+                order, created = order_services.order_create(user=people[ORDER_BUYER], data=data,
+                                                             idempotency_key=f"demo-{demo.key}", today=today)
+                if created:
+                    order = _advance(order, demo, today=today, people=people)
+        except RuleViolation as violation:
+            result.skipped.append((demo.key, violation.message))
+            continue
+        result.created += int(created)
+        result.orders.append(order)
+    return result
+
+
+def _advance(order: Order, demo: DemoOrder, *, today: date, people: dict[str, User]) -> Order:
+    """Move a new demo order to its status along the workflow, each step by the person who may take it."""
+    buyer, approver, vendor = people[ORDER_BUYER], people[ORDER_APPROVER], people[ORDER_VENDOR]
+    if demo.status == OrderStatus.DRAFT:
+        return order
+    order = order_services.order_submit(order=order, user=buyer, today=today)
+    if demo.status == OrderStatus.CANCELLED:
+        return order_services.order_cancel(order=order, user=buyer, reason=demo.reason)
+    if demo.status == OrderStatus.REJECTED:
+        return order_services.order_reject(order=order, user=approver, reason=demo.reason)
+    if demo.status == OrderStatus.SUBMITTED:
+        return order
+    order = order_services.order_approve(order=order, user=approver, today=today)
+    if demo.status == OrderStatus.FULFILLED:
+        order = order_services.order_fulfil(order=order, user=vendor)
+    return order

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 
 from catalogue.management.commands.import_qualifications import write_report
 from catalogue.models import Offer, Provider, Qualification
+from catalogue.selectors import today_local
 from procurement import demo
 from procurement.models import FrameworkContract, Lot, Organisation, Referencing
 
@@ -49,3 +50,10 @@ class Command(BaseCommand):
         if users.kept:
             self.stdout.write(_("Mots de passe conservés (DEMO_PASSWORD absent) pour : %(users)s.")
                               % {"users": ", ".join(users.kept)})
+
+        orders = demo.seed_orders(today=today_local())
+        self.stdout.write(_("Commandes de démonstration : %(count)s (%(created)s créées par cette exécution).")
+                          % {"count": len(orders.orders), "created": orders.created})
+        for key, message in orders.skipped:
+            self.stdout.write(self.style.WARNING(_("Commande de démonstration « %(key)s » non créée : %(message)s")
+                                                 % {"key": key, "message": message}))
