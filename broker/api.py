@@ -2,8 +2,6 @@
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
-from django_filters import utils as filter_utils
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import SessionAuthentication, TokenAuthentication
@@ -16,6 +14,7 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from broker.errors import RuleViolation
+from broker.filters import FilterBackend  # noqa: F401  (api.FilterBackend, used by the viewsets)
 
 # Token first: a request without credentials then answers 401 with "WWW-Authenticate: Token"
 # (DRF takes the header from the first class; session authentication has none, giving 403).
@@ -33,21 +32,6 @@ def exception_handler(exc, context):
             body = {"code": "invalid", "detail": exc.messages}
         return Response(body, status=status.HTTP_400_BAD_REQUEST)
     return drf_exception_handler(exc, context)
-
-
-class FilterBackend(DjangoFilterBackend):
-    """django-filter, with invalid parameters answered `{"code": "invalid_filter", "<parameter>": [...]}`."""
-
-    def filter_queryset(self, request, queryset, view):
-        filterset = self.get_filterset(request, queryset, view)
-        if filterset is None:
-            return queryset
-        if not filterset.is_valid():
-            errors = filter_utils.translate_validation(filterset.errors).detail
-            raise ValidationError({"code": "invalid_filter", **errors})
-        # Kept for the view, which may read the validated parameters (for example a date the results are for).
-        view.filterset = filterset
-        return filterset.qs
 
 
 class ErrorSerializer(serializers.Serializer):
