@@ -14,6 +14,9 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("espace-fournisseur/", include("catalogue.vendor_urls")),
+    path("revue/", include("catalogue.review_urls")),
+    path("", include("catalogue.opendata_urls")),
     path("", include("catalogue.urls")),
     path("", include("procurement.urls")),
 ]

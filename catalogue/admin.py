@@ -11,22 +11,31 @@ admin obeys the same rules as every other channel.
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
+from functools import partial
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.db import models, transaction
 from django.db.models import Prefetch
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
+from django.urls import path
 from django.utils import timezone
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
 from broker import roles
 from broker.errors import RuleViolation
+from catalogue.countries import COUNTRY_CODES
+from catalogue.importer import COLUMNS as IMPORT_COLUMNS
+from catalogue.importer import ImportFileError, ImportReport, qualifications_import
 from catalogue.models import (
     Certification,
     Offer,
@@ -36,12 +45,14 @@ from catalogue.models import (
     QualificationEvent,
     QualificationStatus,
 )
+from catalogue.models.revision import PROVIDER_EDITABLE_FIELDS
 from catalogue.services import (
     QUALIFICATION_FIELDS,
     qualification_renew,
     qualification_update,
     qualifications_set_status,
 )
+from catalogue.services.providers import provider_update_profile
 
 
 def _sees_catalogue(request) -> bool:
@@ -76,8 +87,48 @@ class CatalogueManagerInlinePermissions(CatalogueManagerPermissions):
 
 # --- Providers and offers --------------------------------------------------
 
+# --- Provider profile changes (vendor space rules, in the admin too) ----------
+# A provider's profile changed here goes through provider_update_profile, as in the
+# vendor space and the API: recorded (ProviderChange), and told to ANSSI and to the
+# customers with active orders when it touches SecNumCloud §19.6.
+
+
+class ProviderAdminForm(forms.ModelForm):
+    def _country_codes(self, name: str) -> list[str]:
+        codes = self.cleaned_data.get(name) or []
+        if not isinstance(codes, list) or not all(isinstance(code, str) for code in codes):
+            raise forms.ValidationError(_("Une liste de codes pays, par exemple [\"FR\", \"DE\"]."))
+        unknown = sorted({code.upper() for code in codes} - COUNTRY_CODES)
+        if unknown:
+            raise forms.ValidationError(_("Pays inconnu : %(codes)s.") % {"codes": ", ".join(unknown)})
+        return sorted({code.upper() for code in codes})
+
+    def clean_data_locations(self) -> list[str]:
+        return self._country_codes("data_locations")
+
+    def clean_support_locations(self) -> list[str]:
+        return self._country_codes("support_locations")
+
+
+class ProviderChangesMixin:
+    form = ProviderAdminForm
+
+    def save_model(self, request, obj, form, change) -> None:
+        if not change:
+            return super().save_model(request, obj, form, change)
+        profile = {name: form.cleaned_data[name] for name in form.changed_data if name in PROVIDER_EDITABLE_FIELDS}
+        others = [name for name in form.changed_data if name not in PROVIDER_EDITABLE_FIELDS]
+        with transaction.atomic():
+            if others:
+                Provider.objects.filter(pk=obj.pk).update(updated_at=timezone.now(),
+                                                          **{name: getattr(obj, name) for name in others})
+            if profile:
+                provider_update_profile(provider=obj, user=request.user, values=profile)
+        return None
+
+
 @admin.register(Provider)
-class ProviderAdmin(CatalogueManagerPermissions, admin.ModelAdmin):
+class ProviderAdmin(ProviderChangesMixin, CatalogueManagerPermissions, admin.ModelAdmin):
     list_display = ("name", "seat_country", "largest_non_eu_holding", "total_non_eu_holding", "passes_19_6")
     list_filter = ("seat_country",)
     search_fields = ("name", "legal_name", "siren")
@@ -254,8 +305,139 @@ class StatusChangeForm(forms.Form):
                              help_text=_("Obligatoire : il est enregistré dans l'historique de chaque décision."))
 
 
+# --- ANSSI list upload (qualifiers) ------------------------------------------
+# A "Importer la liste ANSSI" button on the qualification list opens a form; the
+# file runs through catalogue.importer.qualifications_import, the same service as
+# the import_qualifications command, as the logged-in qualifier, and the page shows
+# its report. A file that is not a readable CSV of the list changes nothing.
+
+MAX_IMPORT_BYTES = 5 * 1024 * 1024
+
+
+class SizeLimitedUploadHandler(FileUploadHandler):
+    """Stop storing an upload once it passes `limit` bytes: the rest of the body is read and dropped."""
+
+    def __init__(self, request=None, *, limit: int) -> None:
+        super().__init__(request)
+        self.limit = limit
+        self.exceeded = False
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
+        if start + len(raw_data) > self.limit:
+            self.exceeded = True
+            raise StopUpload(connection_reset=False)
+        return raw_data  # on to Django's handlers, which store it
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+class QualificationImportForm(forms.Form):
+    file = forms.FileField(label=_("fichier CSV de la liste ANSSI"))
+    import_valid_rows = forms.BooleanField(
+        label=_("importer les lignes valides même si d'autres sont rejetées"), required=False,
+        help_text=_("Sans cette case, une seule ligne rejetée et rien n'est enregistré : corrigez le fichier."),
+    )
+    dry_run = forms.BooleanField(label=_("simulation (ne rien enregistrer)"), required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = _("Colonnes : %(columns)s. Encodage UTF-8, 5 Mo au plus.") % {
+            "columns": ", ".join(IMPORT_COLUMNS)}
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_IMPORT_BYTES:
+            raise forms.ValidationError(_("Le fichier fait %(size)s : 5 Mo au plus.")
+                                        % {"size": filesizeformat(upload.size)})
+        if not upload.name.lower().endswith(".csv"):
+            raise forms.ValidationError(_("Le fichier doit être un CSV (extension .csv)."))
+        raw = upload.read()
+        if b"\x00" in raw:
+            raise forms.ValidationError(_("Ce fichier n'est pas un texte CSV (contenu binaire)."))
+        try:
+            # utf-8-sig: a file saved by a spreadsheet starts with a byte-order mark.
+            self.text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise forms.ValidationError(_("Le fichier n'est pas encodé en UTF-8 : enregistrez-le en « CSV UTF-8 »."))\
+                from None
+        return upload
+
+
+def qualifications_import_upload(*, text: str, user, import_valid_rows: bool, dry_run: bool
+                                 ) -> tuple[ImportReport, bool]:
+    """Run the ANSSI import on an uploaded file; returns the report and whether anything was saved.
+
+    Unless `import_valid_rows`, a single rejected row rolls the whole file back.
+    """
+    with transaction.atomic():
+        report = qualifications_import(rows_file=io.StringIO(text, newline=""), user=user, dry_run=dry_run)
+        applied = not dry_run and (import_valid_rows or not report.rejected)
+        if not applied:
+            transaction.set_rollback(True)
+    return report, applied
+
+
+class QualificationImportMixin:
+    """The upload page of QualificationAdmin, for qualifiers (and superusers) only."""
+
+    change_list_template = "admin/catalogue/qualification/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("importer/", self.admin_site.admin_view(csrf_exempt(self.import_view)),
+                 name="catalogue_qualification_import"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_import_list": roles.is_qualifier(request.user)}
+        return super().changelist_view(request, extra_context=extra_context)
+
+    def import_view(self, request):
+        """Exempt from the CSRF middleware only so that the size limit is in place before the body is read;
+        `_import_page` is CSRF-protected."""
+        if not roles.is_qualifier(request.user):
+            raise PermissionDenied
+        limiter = SizeLimitedUploadHandler(request, limit=MAX_IMPORT_BYTES)
+        request.upload_handlers.insert(0, limiter)
+        return csrf_protect(partial(self._import_page, limiter=limiter))(request)
+
+    def _import_page(self, request, *, limiter: SizeLimitedUploadHandler):
+        form, report, applied, status = QualificationImportForm(), None, False, 200
+        if request.method == "POST":
+            files = request.FILES  # reads the body, through the size limit
+            if limiter.exceeded:
+                form = QualificationImportForm()
+                # An unbound form takes errors directly: the page shows the file field with this message.
+                form.errors["file"] = form.error_class([
+                    _("Le fichier dépasse 5 Mo : il n'a pas été lu, rien n'a été importé.")])
+                status = 400
+            elif (form := QualificationImportForm(request.POST, files)).is_valid():
+                try:
+                    report, applied = qualifications_import_upload(
+                        text=form.text, user=request.user, dry_run=form.cleaned_data["dry_run"],
+                        import_valid_rows=form.cleaned_data["import_valid_rows"])
+                except ImportFileError as refusal:
+                    form.add_error("file", _("Fichier refusé, rien n'a été importé : %(reason)s")
+                                   % {"reason": refusal.message})
+                    status = 400
+            else:
+                status = 400
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/catalogue/qualification/import.html", {
+            **self.admin_site.each_context(request),
+            "title": _("Importer la liste ANSSI"),
+            "form": form,
+            "report": report,
+            "applied": applied,
+            "opts": self.model._meta,
+            "max_size": MAX_IMPORT_BYTES,
+        }, status=status)
+
+
 @admin.register(Qualification)
-class QualificationAdmin(admin.ModelAdmin):
+class QualificationAdmin(QualificationImportMixin, admin.ModelAdmin):
     form = QualificationAdminForm
     list_display = ("offer_name", "provider", "status", "milestone", "decision_number", "qualified_on",
                     "valid_until", "days_left", "is_current")

@@ -16,9 +16,18 @@ from .qualification import (
     QualificationEvent,
     QualificationStatus,
 )
+from .revision import (
+    OfferReview,
+    OfferRevision,
+    ProviderChange,
+    ReviewDecision,
+    RevisionState,
+)
 
 __all__ = [
     "OFFER_TRANSITIONS", "Certification", "CertificationKind", "Offer", "OfferLocation", "OfferState",
     "ServiceModel", "Provider", "QUALIFICATION_TRANSITIONS", "Milestone", "Qualification",
     "QualificationAlert", "QualificationEvent", "QualificationStatus",
 ]
+
+__all__ += ["OfferReview", "OfferRevision", "ProviderChange", "ReviewDecision", "RevisionState"]
