@@ -3,8 +3,9 @@
 import io
 from datetime import date
 
+import pytest
 from django.contrib.auth.models import Group, User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from dsfr.models import DsfrConfig
 
 from broker import roles
@@ -20,16 +21,20 @@ from catalogue.models import (
     QualificationStatus,
 )
 from catalogue.search import normalize
-from procurement.models import FrameworkContract, Lot, Organisation, Referencing, UserProfile
+from procurement.models import FrameworkContract, Lot, Order, OrderStatus, Organisation, Referencing, UserProfile
 from procurement.validators import validate_siret
 
 COUNTED = (Provider, Offer, OfferLocation, Certification, Qualification, QualificationEvent, Organisation,
-           FrameworkContract, Lot, Referencing, User, UserProfile, Group, DsfrConfig)
+           FrameworkContract, Lot, Referencing, User, UserProfile, Group, DsfrConfig, Order)
+
+
+# The demo orders depend on the day (a qualification may have lapsed since): pin it.
+DEMO_DAY = "2026-11-22"
 
 
 def seed() -> str:
     out = io.StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", "--today", DEMO_DAY, stdout=out)
     return out.getvalue()
 
 
@@ -164,3 +169,18 @@ def test_seed_demo_keeps_what_people_changed(db):
     assert offer.description == "Description revue par le fournisseur."
     assert offer.qualifications.get().status == QualificationStatus.SUSPENDED
     assert "ligne 4 rejetée (OVHcloud — Bare Metal Pod)" in output
+
+
+def test_seed_demo_orders_in_every_state_with_a_continuity_risk(db):
+    """The demo has an order in every status, and the Outscale order ending after its qualification is at risk."""
+    seed()
+    assert set(Order.objects.values_list("status", flat=True)) == set(OrderStatus.values)
+    outscale = Order.objects.get(offer__provider__name="3DS Outscale")
+    assert outscale.continuity_risk and outscale.status == OrderStatus.SUBMITTED
+
+
+def test_seed_demo_refuses_a_malformed_today(db):
+    """A bad --today stops the command with a message naming the option, before writing anything."""
+    with pytest.raises(CommandError, match="--today"):
+        call_command("seed_demo", "--today", "22/11/2026", stdout=io.StringIO())
+    assert Offer.objects.count() == 0

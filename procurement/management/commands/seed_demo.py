@@ -1,10 +1,11 @@
 """manage.py seed_demo: idempotent demo data (see procurement/demo.py), then a summary with the logins."""
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from broker.commands import iso_date
 from catalogue.management.commands.import_qualifications import write_report
 from catalogue.models import Offer, Provider, Qualification
 from catalogue.selectors import today_local
@@ -15,7 +16,12 @@ from procurement.models import FrameworkContract, Lot, Organisation, Referencing
 class Command(BaseCommand):
     help = _("Crée ou complète les données de démonstration ; sans effet si elles sont déjà là.")
 
-    def handle(self, *args, **options) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--today", help=_("Jour de référence des commandes de démonstration (AAAA-MM-JJ) ; "
+                                              "par défaut, aujourd'hui à Paris."))
+
+    def handle(self, *args, today: str | None = None, **options) -> None:
+        day = iso_date(today) if today else today_local()
         with transaction.atomic():
             demo.seed_site_config()
             catalogue = demo.seed_catalogue()
@@ -51,7 +57,7 @@ class Command(BaseCommand):
             self.stdout.write(_("Mots de passe conservés (DEMO_PASSWORD absent) pour : %(users)s.")
                               % {"users": ", ".join(users.kept)})
 
-        orders = demo.seed_orders(today=today_local())
+        orders = demo.seed_orders(today=day)
         self.stdout.write(_("Commandes de démonstration : %(count)s (%(created)s créées par cette exécution).")
                           % {"count": len(orders.orders), "created": orders.created})
         for key, message in orders.skipped:
