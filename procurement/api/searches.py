@@ -106,7 +106,7 @@ class RecordedSearchSerializer(serializers.ModelSerializer):
     @extend_schema_field(FilterInWordsSerializer(many=True))
     def get_filters_in_words(self, search: RecordedSearch) -> list[dict]:
         return [{"label": label, "values": values}
-                for label, values in selectors.search_filters_in_words(filters=search.filters)]
+                for label, values in search.filters_description]
 
     def get_csv_url(self, search: RecordedSearch) -> str:
         request = self.context.get("request")

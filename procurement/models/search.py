@@ -15,6 +15,11 @@ class RecordedSearch(models.Model):
                                      on_delete=models.PROTECT, related_name="recorded_searches")
     title = models.CharField(_("intitulé"), max_length=200, blank=True)
     filters = models.JSONField(_("filtres"), default=dict)
+    filters_description = models.JSONField(
+        _("filtres en clair"), default=list, blank=True,
+        help_text=_("Les filtres tels qu'ils se lisaient à l'enregistrement : [[libellé, valeurs], ...]."),
+    )
+    framework_label = models.CharField(_("accord-cadre (à l'enregistrement)"), max_length=300, blank=True)
     query_string = models.TextField(_("adresse de la recherche"), blank=True)
     result_count = models.PositiveIntegerField(_("nombre de résultats"), default=0)
     created_at = models.DateTimeField(_("enregistrée le"), auto_now_add=True)

@@ -111,8 +111,8 @@ def searches_csv_rows(*, search: RecordedSearch) -> Iterator[list[str]]:
     yield [_("Date et heure (Europe/Paris)"), created_at.isoformat(timespec="seconds")]
     yield [_("Administration"), search.organisation.name]
     yield [_("Auteur"), owner_label(search)]
-    yield [_("Accord-cadre"), framework_in_words(filters=search.filters)]
-    filters = search_filters_in_words(filters=search.filters)
+    yield [_("Accord-cadre"), search.framework_label]
+    filters = search.filters_description
     if not filters:
         yield [_("Filtres"), _("Aucun filtre : tout le catalogue visible")]
     for label, values in filters:

@@ -15,7 +15,7 @@ from broker.errors import RuleViolation
 from catalogue import selectors as catalogue_selectors
 from catalogue.filters import OfferFilterSet, search_form_errors
 from procurement.models import RecordedSearch, RecordedSearchItem
-from procurement.selectors.searches import may_record_searches
+from procurement.selectors.searches import framework_in_words, may_record_searches, search_filters_in_words
 
 # Beyond this many offers a recorded list stops being a useful piece of evidence
 # (and the copy becomes heavy): the buyer is asked to narrow the search instead.
@@ -94,6 +94,9 @@ def search_record(*, user, query_string: str, title: str = "", today: date) -> R
             organisation=roles.organisation_of(user),
             title=title,
             filters=filters,
+            # Frozen in words too: a provider or framework renamed later must not change the record.
+            filters_description=[list(pair) for pair in search_filters_in_words(filters=filters)],
+            framework_label=framework_in_words(filters=filters),
             query_string=urlencode(filters, doseq=True),
             result_count=len(offers),
         )

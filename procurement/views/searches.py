@@ -91,7 +91,7 @@ def search_list(request: HttpRequest) -> HttpResponse:
     _require_reader(request.user)
     paginator = Paginator(selectors.searches_visible(user=request.user), 20)
     page = paginator.get_page(request.GET.get("page"))
-    rows = [(search, selectors.search_filters_in_words(filters=search.filters)) for search in page]
+    rows = [(search, search.filters_description) for search in page]
     return render(request, "procurement/search_list.html", {
         "page_obj": page,
         "page_range": paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
@@ -108,8 +108,8 @@ def search_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "procurement/search_detail.html", {
         "search": search,
         "items": selectors.search_items(search=search),
-        "filters_in_words": selectors.search_filters_in_words(filters=search.filters),
-        "framework_in_words": selectors.framework_in_words(filters=search.filters),
+        "filters_in_words": search.filters_description,
+        "framework_in_words": search.framework_label,
         "owner": selectors.owner_label(search),
         "live_url": _catalogue_url(search.query_string),
         "can_order": selectors.may_record_searches(request.user),

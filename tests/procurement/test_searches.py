@@ -10,7 +10,12 @@ from broker.errors import RuleViolation
 from catalogue.models import Offer, OfferState, QualificationStatus
 from catalogue.services import qualification_update
 from procurement.models import RecordedSearch, RecordedSearchItem
-from procurement.selectors.searches import search_detail, search_filters_in_words, searches_visible
+from procurement.selectors.searches import (
+    search_detail,
+    search_filters_in_words,
+    searches_csv_rows,
+    searches_visible,
+)
 from procurement.services.searches import MAX_RECORDED_RESULTS, search_record
 from tests.factories import OfferFactory, ProviderFactory, QualificationFactory, make_user
 
@@ -232,3 +237,16 @@ def test_filters_in_words(users, catalogue, today):
     assert words["Fournisseur"] == "OVHcloud, Scaleway"
     assert words["Qualifiée le"] == "22/11/2026"
     assert words["Éligible pour des données"] == "Sensibles"
+
+
+def test_filters_in_words_stay_as_recorded_when_a_provider_is_renamed(users, today):
+    """The filters read as they did when recorded, even after the provider they name is renamed."""
+    provider = ProviderFactory(name="Ancien nom", slug="ancien-nom")
+    OfferFactory(provider=provider)
+    search = search_record(user=users["buyer"], query_string="provider=ancien-nom", today=today)
+    provider.name = "Nouveau nom"
+    provider.save()
+
+    search.refresh_from_db()
+    assert ["Fournisseur", "Ancien nom"] in search.filters_description
+    assert any(row[:2] == ["Filtre : Fournisseur", "Ancien nom"] for row in searches_csv_rows(search=search))
