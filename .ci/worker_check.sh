@@ -106,9 +106,8 @@ with psycopg.connect(admin, autocommit=True) as connection:
 PYTHON
 redis-cli -u "$REDIS_URL" flushdb >/dev/null
 "$PY" manage.py migrate --noinput -v 0
-"$PY" manage.py seed_demo >"$WORK/seed.log"
-# The demo data has no user for 3DS Outscale; its vendor must be told too.
-"$PY" -m tests.worker.outbox_check add-vendor --provider "3DS Outscale" --username vendeur-outscale
+# The demo orders are those of 2026-11-22, before 3DS Outscale's qualification lapses (2026-11-30).
+"$PY" manage.py seed_demo --today 2026-11-22 >"$WORK/seed.log"
 
 start_worker 1
 

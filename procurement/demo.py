@@ -363,6 +363,9 @@ USERS = [
      "organisation": "Ministère de l'Intérieur"},
     {"username": "fournisseur", "first_name": "Sacha", "last_name": "Lefèvre", "role": roles.VENDOR,
      "provider": "OVHcloud"},
+    # A second vendor, for the provider whose qualification lapses on 2026-11-30: the daily job tells them.
+    {"username": "fournisseur-outscale", "first_name": "Noa", "last_name": "Garnier", "role": roles.VENDOR,
+     "provider": "3DS Outscale"},
     {"username": "anssi", "first_name": "Alex", "last_name": "Bernard", "role": roles.QUALIFIER, "is_staff": True},
     {"username": "dinum", "first_name": "Claude", "last_name": "Petit", "role": roles.CATALOGUE_MANAGER,
      "is_staff": True},

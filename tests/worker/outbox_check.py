@@ -63,14 +63,6 @@ def report(ok: bool, message: str) -> bool:
     return ok
 
 
-def cmd_add_vendor(args) -> int:
-    """Give `provider` a vendor user with an e-mail address (the demo data may have none)."""
-    provider = Provider.objects.get(name=args.provider)
-    user = make_user(roles.VENDOR, provider=provider, username=args.username)
-    print(f"vendor {user.username} <{user.email}> for {provider.name}")
-    return 0
-
-
 def cmd_add_offer(args) -> int:
     """A provider with a vendor, an offer and a qualified decision valid until `valid_until` (check data)."""
     until = date.fromisoformat(args.valid_until)
@@ -190,10 +182,6 @@ def cmd_wait_blocked(args) -> int:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="outbox_check")
     commands = parser.add_subparsers(dest="command", required=True)
-    command = commands.add_parser("add-vendor")
-    command.add_argument("--provider", required=True)
-    command.add_argument("--username", required=True)
-    command.set_defaults(run=cmd_add_vendor)
     command = commands.add_parser("add-offer")
     command.add_argument("--provider", required=True)
     command.add_argument("--offer", required=True)
