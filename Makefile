@@ -19,7 +19,7 @@ install: $(VENV)/.installed
 
 # Embedded default: SQLite file, Celery eager, e-mail on the console, served over plain HTTP locally.
 run: install
-	SECURE_HTTPS=false $(BIN)/python manage.py migrate --noinput
+	SECURE_HTTPS=false $(BIN)/python manage.py migrate --noinput --verbosity 0
 	SECURE_HTTPS=false $(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	SECURE_HTTPS=false $(BIN)/python manage.py seed_demo
 	@echo ""

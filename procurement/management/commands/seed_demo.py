@@ -43,10 +43,18 @@ class Command(BaseCommand):
              "reference": framework.reference, "lots": Lot.objects.filter(framework=framework).count(),
              "referencings": Referencing.objects.filter(lot__framework=framework).count()})
 
+        orders = demo.seed_orders(today=day)
+        self.stdout.write(_("Commandes de démonstration : %(count)s (%(created)s créées par cette exécution).")
+                          % {"count": len(orders.orders), "created": orders.created})
+        for key, message in orders.skipped:
+            self.stdout.write(self.style.WARNING(_("Commande de démonstration « %(key)s » non créée : %(message)s")
+                                                 % {"key": key, "message": message}))
+
+        # The logins last, so that they are what the person reads when the command ends.
         self.stdout.write(self.style.SUCCESS(_("Identifiants de démonstration :")))
         for values in demo.USERS:
             where = values.get("organisation") or values.get("provider") or _("équipe d'administration (/admin/)")
-            self.stdout.write(f"  {values['username']:<12} {values['role']:<18} {where}")
+            self.stdout.write(f"  {values['username']:<22} {values['role']:<18} {where}")
         if settings.DEMO_PASSWORD:
             self.stdout.write(_("Mot de passe : la valeur de DEMO_PASSWORD."))
         if users.generated_password:
@@ -57,9 +65,3 @@ class Command(BaseCommand):
             self.stdout.write(_("Mots de passe conservés (DEMO_PASSWORD absent) pour : %(users)s.")
                               % {"users": ", ".join(users.kept)})
 
-        orders = demo.seed_orders(today=day)
-        self.stdout.write(_("Commandes de démonstration : %(count)s (%(created)s créées par cette exécution).")
-                          % {"count": len(orders.orders), "created": orders.created})
-        for key, message in orders.skipped:
-            self.stdout.write(self.style.WARNING(_("Commande de démonstration « %(key)s » non créée : %(message)s")
-                                                 % {"key": key, "message": message}))
