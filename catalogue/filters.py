@@ -9,6 +9,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -29,7 +30,11 @@ ORDERING_CHOICES = [
     ("-price", _("Prix catalogue (décroissant)")),
     ("newest", _("Publication (la plus récente)")),
 ]
-EXPIRY_CHOICES = [(str(days), _("dans les %(days)s jours") % {"days": days}) for days in selectors.EXPIRY_WINDOWS]
+# Lazy with a named number, so the label follows the language of each request, not the one at import.
+EXPIRY_CHOICES = [
+    (str(days), ngettext_lazy("dans les %(days)s jours", "dans les %(days)s jours", "days") % {"days": days})
+    for days in selectors.EXPIRY_WINDOWS
+]
 SENSITIVITY_CHOICES = list(doctrine.SENSITIVITY_LABELS.items())
 
 

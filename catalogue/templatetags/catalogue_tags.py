@@ -8,6 +8,7 @@ from decimal import Decimal
 from django import template
 from django.core.exceptions import FieldDoesNotExist
 from django.utils import formats
+from django.utils.translation import gettext
 
 from catalogue import doctrine
 from catalogue.countries import country_name as _country_name
@@ -86,3 +87,12 @@ def change_rows(changes: dict | None) -> list[tuple[str, str, str]]:
 
 def _readable(value) -> str:
     return "—" if value in (None, "") else str(value)
+
+
+@register.filter
+def euros_ht(value) -> str:
+    """An amount excluding VAT in the active language: « 1 234,50 € HT », "€1,234.50 excl. VAT"."""
+    if value in (None, ""):
+        return "—"
+    amount = formats.number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
+    return gettext("%(amount)s € HT") % {"amount": amount}
