@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
+from django.core.management.base import BaseCommand, CommandParser
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
+from broker.commands import iso_date
 from catalogue import lifecycle
 from catalogue.selectors import today_local
 
 # Expired offers named one by one in the report; beyond that, a count.
 LISTED_EXPIRIES = 20
-
-
-def iso_date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as error:
-        raise CommandError(f"--today: date invalide « {value} », format attendu AAAA-MM-JJ.") from error
 
 
 class Command(BaseCommand):
