@@ -4,7 +4,6 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -14,11 +13,6 @@ from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from broker.errors import RuleViolation
-from broker.filters import FilterBackend  # noqa: F401  (api.FilterBackend, used by the viewsets)
-
-# Token first: a request without credentials then answers 401 with "WWW-Authenticate: Token"
-# (DRF takes the header from the first class; session authentication has none, giving 403).
-AUTHENTICATION_CLASSES = (TokenAuthentication, SessionAuthentication)
 
 
 def exception_handler(exc, context):

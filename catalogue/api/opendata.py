@@ -62,7 +62,6 @@ class OpenDataViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     authentication_classes = ()
     permission_classes = (permissions.AllowAny,)
     renderer_classes = (JSONRenderer,)
-    filter_backends = (api.FilterBackend,)
     filterset_class = OfferFilterSet
     pagination_class = None
     serializer_class = OpenDataOfferSerializer

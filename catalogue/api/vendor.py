@@ -70,7 +70,6 @@ class IsCatalogueManager(permissions.BasePermission):
 class CurationViewSet(viewsets.GenericViewSet):
     """What the vendor and review viewsets share: authentication, the day of the request, no filters."""
 
-    authentication_classes = api.AUTHENTICATION_CLASSES
     filter_backends = ()
 
     @cached_property
@@ -170,7 +169,6 @@ class VendorProviderView(APIView):
     """The vendor's provider profile. A change touching SecNumCloud §19.6 is recorded and told to ANSSI
     and to the buyers with committed orders on the provider's offers."""
 
-    authentication_classes = api.AUTHENTICATION_CLASSES
     permission_classes = (permissions.IsAuthenticated, IsVendor)
 
     def _read(self, provider) -> Response:

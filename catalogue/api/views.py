@@ -43,9 +43,7 @@ NOT_FOUND = OpenApiResponse(description=_("Inconnu, ou invisible pour l'utilisat
 class CatalogueViewSet(viewsets.GenericViewSet):
     """What the catalogue's viewsets share: authentication, coded filter errors, and the day of the request."""
 
-    authentication_classes = api.AUTHENTICATION_CLASSES
     permission_classes = (permissions.IsAuthenticatedOrReadOnly,)
-    filter_backends = (api.FilterBackend,)
 
     @cached_property
     def today(self) -> date:

@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, permissions, serializers, viewsets
 
-from broker import api
 from catalogue.selectors import today_local
 from procurement.models import FrameworkContract, FrameworkStatus, Lot, Referencing
 from procurement.selectors import frameworks as selectors
@@ -122,7 +121,6 @@ SIGNED_IN_ONLY = _("Les remises, prix remisés et montants engagés ou restants 
 class FrameworkViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Framework contracts (public) with their lots, ceilings, and for signed-in users what is committed."""
 
-    authentication_classes = api.AUTHENTICATION_CLASSES
     permission_classes = (permissions.AllowAny,)
     filter_backends = ()
     lookup_field = "slug"

@@ -10,7 +10,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
-from broker import api
 from procurement.models import Notification
 from procurement.selectors.notifications import notifications_for
 from procurement.services.notifications import notification_mark_read, notifications_mark_all_read
@@ -59,9 +58,7 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     """The caller's inbox, newest first."""
 
     serializer_class = NotificationSerializer
-    authentication_classes = api.AUTHENTICATION_CLASSES
     permission_classes = (permissions.IsAuthenticated,)
-    filter_backends = (api.FilterBackend,)
     filterset_class = NotificationFilterSet
 
     def get_queryset(self):

@@ -153,9 +153,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
     """Orders the caller may see: their administration's (buyers, approvers), their offers' once submitted
     (vendors), all (catalogue managers)."""
 
-    authentication_classes = api.AUTHENTICATION_CLASSES
     permission_classes = (permissions.IsAuthenticated,)
-    filter_backends = (api.FilterBackend,)
     filterset_class = OrderFilterSet
     serializer_class = OrderSerializer
     lookup_field = "reference"

@@ -144,7 +144,6 @@ class RecordedSearchViewSet(mixins.CreateModelMixin, mixins.ListModelMixin, mixi
                             viewsets.GenericViewSet):
     """Recorded searches never change: no update, no delete."""
 
-    authentication_classes = api.AUTHENTICATION_CLASSES
     permission_classes = [permissions.IsAuthenticated, MayReadSearches]
     lookup_value_regex = r"\d+"
     serializer_class = RecordedSearchSerializer
