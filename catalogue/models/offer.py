@@ -80,19 +80,19 @@ class Offer(models.Model):
     def __str__(self) -> str:
         return f"{self.provider.name} — {self.name}"
 
-    def get_absolute_url(self) -> str:
-        return reverse("catalogue:offer-detail", args=[self.slug])
-
-    def build_search_document(self) -> str:
-        return normalize(" ".join([self.name, self.provider.name, self.category, self.service_model,
-                                   self.description]))
-
     def save(self, *args, **kwargs) -> None:
         self.search_document = self.build_search_document()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
             kwargs["update_fields"] = {*update_fields, "search_document"}
         super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:offer-detail", args=[self.slug])
+
+    def build_search_document(self) -> str:
+        return normalize(" ".join([self.name, self.provider.name, self.category, self.service_model,
+                                   self.description]))
 
     @property
     def is_published(self) -> bool:

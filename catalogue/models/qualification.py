@@ -96,17 +96,17 @@ class Qualification(models.Model):
         number = f" n° {self.decision_number}" if self.decision_number else ""
         return f"{self.get_status_display()}{number}"
 
+    def save(self, *args, **kwargs) -> None:
+        if self.qualified_on and not self.valid_until:
+            self.valid_until = doctrine.three_years_after(self.qualified_on)
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         errors = validate_dates(qualified_on=self.qualified_on, valid_until=self.valid_until)
         if self.milestone and self.status != QualificationStatus.IN_PROGRESS:
             errors["milestone"] = _("Un jalon ne s'indique que pour une qualification en cours.")
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs) -> None:
-        if self.qualified_on and not self.valid_until:
-            self.valid_until = doctrine.three_years_after(self.qualified_on)
-        super().save(*args, **kwargs)
 
     def facts(self) -> doctrine.QualificationFacts:
         return doctrine.QualificationFacts(status=self.status, qualified_on=self.qualified_on,
