@@ -1,5 +1,9 @@
-"""French first: the interface language comes from the visitor's explicit choice, never the browser."""
+"""French first: the interface language comes from the visitor's explicit choice, never the browser.
 
+Also the Content-Security-Policy middleware (CSPMiddleware).
+"""
+
+import csp.middleware
 from django.conf import settings
 from django.utils import translation
 
@@ -24,3 +28,15 @@ class ChosenLanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         translation.deactivate()
         return response
+
+
+class CSPMiddleware(csp.middleware.CSPMiddleware):
+    """django-csp's Content-Security-Policy header, with the request's nonce made at once.
+
+    django-csp makes the nonce lazily, and its lazy object is false until something reads it, so
+    django-dsfr's `{% if self.nonce %}` (dsfr_js, in dsfr/base.html) would never print it.
+    """
+
+    def process_request(self, request):
+        super().process_request(request)
+        str(request.csp_nonce)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -45,10 +46,15 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "catalogue",
     "procurement",
+    "audit",
+    "csp",
+    # Last, as its documentation asks: records login failures and locks out (see AXES_* below).
+    "axes",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "broker.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "broker.middleware.ChosenLanguageMiddleware",
@@ -57,6 +63,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a lockout raised during authentication into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "broker.urls"
@@ -90,6 +98,9 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Wait for a concurrent writer instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Take the write lock when a transaction begins: a deferred one that upgrades later fails at once with
+    # "database is locked" (a 500) when another writer holds it, whatever the timeout (found by the API fuzz).
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -112,6 +123,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Axes first: it refuses a locked-out client before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "broker.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "catalogue:home"
@@ -159,6 +175,48 @@ SECURE_HSTS_PRELOAD = SECURE_HTTPS
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The language cookie follows the session cookie. The CSRF cookie stays readable by scripts on purpose: the API
+# documentation (Swagger UI) sends it back as a header, and Django's documentation notes that an HttpOnly CSRF
+# cookie protects nothing.
+LANGUAGE_COOKIE_SECURE = SECURE_HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+
+# Content Security Policy (django-csp). Scripts come from this site's static files or carry the request's nonce
+# (dsfr/base.html passes request.csp_nonce to the DSFR's loader); no inline script, no eval. Styles come from this
+# site's files only: no template of ours, of django-dsfr's that we use, or of the admin needs inline styles (scripts
+# that set element.style are not concerned by style-src). Images may be data: URIs, which the DSFR's CSS uses for
+# icons. The API documentation pages widen this policy for themselves only (broker/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "upgrade-insecure-requests": SECURE_HTTPS,
+        "report-uri": env("CSP_REPORT_URI", default="") or None,
+    },
+}
+
+# Brute force (django-axes): after AXES_FAILURE_LIMIT failed logins for one username from one address, that pair is
+# refused for AXES_COOLOFF_MINUTES, on the login page and on the token endpoint alike. The pair, not the username
+# alone, so that nobody can lock an agent out from elsewhere, and not the address alone, so that one mistyping agent
+# does not lock out a whole ministry behind one NAT address; guessing many usernames from one address is slowed down
+# by the per-address throttles on both login channels (LOGIN_THROTTLE_RATE, TOKEN_THROTTLE_RATE).
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+# The address the API throttles see too (REMOTE_ADDR, or X-Forwarded-For behind NUM_PROXIES proxies).
+AXES_CLIENT_IP_CALLABLE = "broker.throttling.client_address"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 
@@ -172,11 +230,24 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
+    # JSON held to DATA_UPLOAD_MAX_MEMORY_SIZE like forms are (broker/parsers.py).
+    "DEFAULT_PARSER_CLASSES": ["broker.parsers.JSONParser", "rest_framework.parsers.FormParser",
+                               "rest_framework.parsers.MultiPartParser"],
     "DEFAULT_FILTER_BACKENDS": ["broker.filters.FilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "broker.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "broker.schema.AutoSchema",
     "EXCEPTION_HANDLER": "broker.api.exception_handler",
+    # Per signed-in user and per anonymous client address; the token endpoint and the login page have their own.
+    "DEFAULT_THROTTLE_CLASSES": ["broker.throttling.AnonRateThrottle", "broker.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("API_THROTTLE_ANON", default="120/minute"),
+        "user": env("API_THROTTLE_USER", default="600/minute"),
+        "auth_token": env("TOKEN_THROTTLE_RATE", default="20/minute"),
+        "login": env("LOGIN_THROTTLE_RATE", default="20/minute"),
+    },
+    # Proxies in front of Courtier: with 1, the client address is the last entry of X-Forwarded-For.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=None),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Courtier API",

@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
+from audit.admin import AuditedAdmin
 from broker import roles
 from broker.errors import RuleViolation
 from catalogue.countries import COUNTRY_CODES
@@ -159,7 +160,7 @@ class CertificationInline(CatalogueManagerInlinePermissions, admin.TabularInline
 
 
 @admin.register(Offer)
-class OfferAdmin(CatalogueManagerPermissions, admin.ModelAdmin):
+class OfferAdmin(AuditedAdmin, CatalogueManagerPermissions, admin.ModelAdmin):
     list_display = ("name", "provider", "service_model", "state", "qualification", "list_price", "price_unit")
     list_filter = ("state", "service_model", "provider")
     list_select_related = ("provider",)

@@ -155,7 +155,7 @@ class ProviderProfileForm(ViolationMixin, DsfrBaseForm):
         label=_("Pays du support et de l'administration"), choices=COUNTRY_CHOICES, required=False,
         widget=forms.CheckboxSelectMultiple,
     )
-    website = forms.URLField(label=_("Site web"), required=False, assume_scheme="https")
+    website = forms.URLField(label=_("Site web"), max_length=200, required=False, assume_scheme="https")
 
     def clean(self) -> dict:
         cleaned = super().clean()

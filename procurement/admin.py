@@ -14,6 +14,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import AuditedAdmin
 from broker import roles
 from procurement.models import (
     FrameworkContract,
@@ -83,7 +84,7 @@ class OrganisationAdmin(ManagedByCatalogueManagers, admin.ModelAdmin):
 
 
 @admin.register(UserProfile)
-class UserProfileAdmin(ManagedByCatalogueManagers, admin.ModelAdmin):
+class UserProfileAdmin(AuditedAdmin, ManagedByCatalogueManagers, admin.ModelAdmin):
     qualifiers_see = False
     list_display = ("user", "organisation", "provider")
     list_filter = ("organisation",)
@@ -100,7 +101,7 @@ class LotInline(ManagedByCatalogueManagers, admin.TabularInline):
 
 
 @admin.register(FrameworkContract)
-class FrameworkContractAdmin(ManagedByCatalogueManagers, admin.ModelAdmin):
+class FrameworkContractAdmin(AuditedAdmin, ManagedByCatalogueManagers, admin.ModelAdmin):
     list_display = ("reference", "title", "purchasing_body", "holder", "starts_on", "ends_on", "status",
                     "ceiling")
     list_filter = ("purchasing_body",)
@@ -123,7 +124,7 @@ class ReferencingInline(ManagedByCatalogueManagers, admin.TabularInline):
 
 
 @admin.register(Lot)
-class LotAdmin(ManagedByCatalogueManagers, admin.ModelAdmin):
+class LotAdmin(AuditedAdmin, ManagedByCatalogueManagers, admin.ModelAdmin):
     list_display = ("__str__", "framework", "service_model", "ceiling")
     list_filter = ("framework",)
     list_select_related = ("framework",)

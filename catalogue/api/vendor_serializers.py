@@ -207,7 +207,7 @@ class ProviderProfileInputSerializer(StrictInputSerializer):
                                                     max_value=Decimal("100"), required=False, allow_null=True)
     data_locations = serializers.ListField(child=serializers.ChoiceField(choices=COUNTRY_CHOICES), required=False)
     support_locations = serializers.ListField(child=serializers.ChoiceField(choices=COUNTRY_CHOICES), required=False)
-    website = serializers.URLField(required=False, allow_blank=True)
+    website = serializers.URLField(max_length=200, required=False, allow_blank=True)
 
 
 class ProviderChangeSerializer(serializers.ModelSerializer):

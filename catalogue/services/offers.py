@@ -28,6 +28,8 @@ from django.utils import timezone, translation
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from broker import roles
 from broker.errors import RuleViolation
 from catalogue.countries import COUNTRY_CODES
@@ -294,6 +296,8 @@ def _move(offer: Offer, *, to: str, user, decision: str, comment: str = "", chan
         offer.published_at = timezone.now()
         update_fields.append("published_at")
     offer.save(update_fields=update_fields)
+    audit_record(actor=user, action=AuditAction.STATE_CHANGED, obj=offer, changes={"state": [state_from, to]},
+                 reason=comment)
     return OfferReview.objects.create(offer=offer, decision=decision, state_from=state_from, state_to=to,
                                       comment=comment, changes=changes or {}, snapshot=offer_values(offer),
                                       actor=user)
@@ -324,6 +328,7 @@ def offer_create(*, user, values: dict) -> Offer:
                           slug=_free_slug(values["name"] if slugify(values["name"]).startswith(slugify(provider.name))
                                           else f"{provider.name} {values['name']}"))
             _apply_values(offer, values)
+            audit_record(actor=user, action=AuditAction.CREATED, obj=offer, changes={"state": [None, offer.state]})
     except IntegrityError:
         # The same name (or slug) written by a concurrent request between the check and the insert.
         raise RuleViolation("name_taken", _("Vous avez déjà une offre de ce nom."), field="name") from None
@@ -456,6 +461,7 @@ def revision_propose(*, offer: Offer, user, values: dict) -> OfferRevision:
         OfferReview.objects.create(offer=locked, revision=revision, decision=ReviewDecision.REVISION_PROPOSED,
                                    state_from=locked.state, state_to=locked.state, changes=_changes(live, changed),
                                    snapshot=live, actor=user)
+        audit_record(actor=user, action=AuditAction.CREATED, obj=revision, changes=_changes(live, changed))
         with _site_language():
             _tell_managers(
                 title=_("Modification à revoir : %(offer)s") % {"offer": locked},
@@ -491,6 +497,7 @@ def revision_approve(*, revision: OfferRevision, user, comment: str = "") -> Off
         OfferReview.objects.create(offer=offer, revision=locked, decision=ReviewDecision.REVISION_APPROVED,
                                    state_from=offer.state, state_to=offer.state, comment=(comment or "").strip(),
                                    changes=changes, snapshot=offer_values(offer), actor=user)
+        audit_record(actor=user, action=AuditAction.CHANGED, obj=offer, changes=changes, reason=comment)
         with _site_language():
             _tell_vendors(offer, title=_("Modification publiée : %(offer)s") % {"offer": offer.name},
                           body=_("Votre modification de l'offre « %(offer)s » est approuvée et publiée.")
@@ -511,6 +518,8 @@ def revision_request_changes(*, revision: OfferRevision, user, comment: str) -> 
         OfferReview.objects.create(offer=offer, revision=locked,
                                    decision=ReviewDecision.REVISION_CHANGES_REQUESTED, state_from=offer.state,
                                    state_to=offer.state, comment=comment, snapshot=offer_values(offer), actor=user)
+        audit_record(actor=user, action=AuditAction.STATE_CHANGED, obj=locked, reason=comment,
+                     changes={"state": [RevisionState.PENDING.value, locked.state]})
         with _site_language():
             _tell_vendors(offer, title=_("Modification à reprendre : %(offer)s") % {"offer": offer.name},
                           body=_("Votre modification de l'offre « %(offer)s » n'est pas publiée : le catalogue demande "

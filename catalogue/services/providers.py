@@ -20,6 +20,8 @@ from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from broker import roles
 from broker.errors import RuleViolation
 from catalogue.countries import COUNTRY_CODES
@@ -99,6 +101,7 @@ def provider_update_profile(*, provider: Provider, user, values: dict) -> Provid
             changes={name: [json_value(before[name]), json_value(getattr(locked, name))] for name in changed},
             affects_sovereignty=any(name in SOVEREIGNTY_FIELDS for name in changed),
         )
+        audit_record(actor=user, action=AuditAction.CHANGED, obj=locked, changes=change.changes)
         if change.affects_sovereignty:
             _tell_sovereignty_change(locked, change=change, was_passing=was_passing)
     provider.refresh_from_db()

@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from broker import roles
 from broker.errors import RuleViolation
 from catalogue import doctrine
@@ -100,6 +102,7 @@ def qualification_update(*, qualification: Qualification, user, values: dict, re
         locked.save()
         QualificationEvent.objects.create(qualification=locked, actor=user, reason=reason, status_from=old_status,
                                           status_to=locked.status, changes=changes)
+        audit_record(actor=user, action=AuditAction.CHANGED, obj=locked, changes=changes, reason=reason)
     return locked
 
 
@@ -120,6 +123,8 @@ def qualification_renew(*, offer: Offer, user, values: dict, reason: str) -> Qua
         qualification.save()
         QualificationEvent.objects.create(qualification=qualification, actor=user, reason=reason,
                                           status_from=status_from, status_to=qualification.status, changes=changes)
+        audit_record(actor=user, action=AuditAction.RENEWED, obj=qualification, reason=reason,
+                     changes={"status": [status_from or None, qualification.status], **changes})
     return qualification
 
 

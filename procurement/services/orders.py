@@ -24,6 +24,8 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from audit.models import AuditAction
+from audit.services import audit_record
 from broker import roles
 from broker.errors import RuleViolation
 from catalogue import doctrine
@@ -189,6 +191,7 @@ def order_create(*, user, data: dict, idempotency_key: str | None = None, today:
             order.reference = f"BC-{today.year}-{order.pk:06d}"
             order.save(update_fields=["reference"])
             OrderEvent.objects.create(order=order, actor=user, status_from="", status_to=OrderStatus.DRAFT)
+            audit_record(actor=user, action=AuditAction.CREATED, obj=order, changes={"status": [None, order.status]})
     except IntegrityError:
         existing = _replayed(user=user, key=key)
         if existing is None:
@@ -279,6 +282,8 @@ def _move(order: Order, *, to: str, user, reason: str = "") -> None:
     order.status = to
     order.save()
     OrderEvent.objects.create(order=order, actor=user, status_from=status_from, status_to=to, reason=reason)
+    audit_record(actor=user, action=AuditAction.STATE_CHANGED, obj=order, changes={"status": [status_from, to]},
+                 reason=reason)
 
 
 def _notify(*, recipients, order: Order, event: str, title: str, body: str) -> None:
