@@ -45,6 +45,15 @@ SENSITIVITY_LABELS = {
 QUALIFIED = "qualified"
 HDS = "hds"
 
+# What a qualification's status is called on screen (the model's choices take these labels).
+QUALIFICATION_STATUS_LABELS = {
+    "in_progress": _("En cours de qualification"),
+    QUALIFIED: _("Qualifiée"),
+    "suspended": _("Suspendue"),
+    "revoked": _("Retirée"),
+    "expired": _("Expirée"),
+}
+
 
 def three_years_after(day: date) -> date:
     """The last day a decision taken on `day` may be valid (29 February becomes 28 February)."""
@@ -136,7 +145,7 @@ def _qualification_failures(qualification: QualificationFacts | None, *, start: 
         return [_("L'offre n'a pas de qualification SecNumCloud.")]
     if qualification.status != QUALIFIED:
         return [_("La qualification SecNumCloud n'est pas en vigueur (statut : %(status)s).")
-                % {"status": qualification.status}]
+                % {"status": QUALIFICATION_STATUS_LABELS.get(qualification.status, qualification.status)}]
     if qualification.valid_until is None:
         return [_("La date de fin de validité de la qualification n'est pas connue : "
                   "elle doit être vérifiée auprès de l'ANSSI.")]

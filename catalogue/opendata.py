@@ -17,6 +17,7 @@ from datetime import date, datetime
 from django.conf import settings
 from django.db.models import QuerySet
 
+from broker.spreadsheet import BOM, csv_cell
 from catalogue.filters import OfferFilterSet
 from catalogue.models import Offer, OfferState
 
@@ -27,10 +28,6 @@ COLUMNS = (
     "data_locations", "list_price", "price_unit", "qualification_status", "qualification_milestone",
     "referential_version", "decision_number", "qualified_on", "valid_until", "certifications", "published_at",
 )
-
-# A spreadsheet runs a cell starting with one of these as a formula: exported text is defused.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
 
 def published_offers() -> QuerySet:
     """What the export may contain: published offers only, for everyone."""
@@ -86,25 +83,18 @@ class _Echo:
         return value
 
 
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    text = str(value)
-    return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
-
-
 def _csv_cells(row: dict) -> list[str]:
     cells = dict(row)
     cells["data_locations"] = ";".join(row["data_locations"])
     cells["certifications"] = ";".join(f"{c['kind']}:{c['valid_until'] or ''}" for c in row["certifications"])
-    return [_cell(cells[column]) for column in COLUMNS]
+    return [csv_cell(cells[column]) for column in COLUMNS]
 
 
 def csv_lines(offer_rows: Iterable[dict]) -> Iterator[str]:
     """The CSV export, line by line: a header, then one line per offer (UTF-8 with a byte-order mark for
     spreadsheets; lists joined with « ; », each certification as kind:valid_until)."""
     writer = csv.writer(_Echo())
-    yield "\ufeff" + writer.writerow(COLUMNS)
+    yield BOM + writer.writerow(COLUMNS)
     for row in offer_rows:
         yield writer.writerow(_csv_cells(row))
 

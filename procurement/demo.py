@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,16 +25,19 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Model
+from django.utils import timezone
 from dsfr.models import DsfrConfig
 
 from broker import roles
 from broker.errors import RuleViolation
+from catalogue import doctrine
 from catalogue.importer import ImportReport, qualifications_import
 from catalogue.models import Certification, CertificationKind, Offer, OfferLocation, Provider
 from procurement.models import (
     FrameworkContract,
     Lot,
     Order,
+    OrderEvent,
     OrderStatus,
     Organisation,
     OrganisationKind,
@@ -540,6 +543,10 @@ def seed_orders(*, today: date) -> OrdersResult:
             continue
         result.created += int(created)
         result.orders.append(order)
+    history = seed_order_history(today=today)
+    result.orders += history.orders
+    result.created += history.created
+    result.skipped += history.skipped
     return result
 
 
@@ -558,4 +565,160 @@ def _advance(order: Order, demo: DemoOrder, *, today: date, people: dict[str, Us
     order = order_services.order_approve(order=order, user=approver, today=today)
     if demo.status == OrderStatus.FULFILLED:
         order = order_services.order_fulfil(order=order, user=vendor)
+    return order
+
+
+# --- Order history (for the observatory) -----------------------------------------------------------------
+
+# 36 orders approved or fulfilled over the last 18 months, for the four administrations, across SecNumCloud
+# offers, generic US clouds (non-sensitive data only) and a French offer without qualification, so that every
+# figure of /observatoire/ shows something. (provider, offer, sensitivity, quantity over the whole service).
+HISTORY_OFFERS = [
+    ("OVHcloud", "Bare Metal Pod", "sensitive", 2 * 12),
+    ("Amazon Web Services", "AWS public cloud (Paris region)", "non_sensitive", 64 * 12),
+    ("3DS Outscale", "IaaS Cloud on Demand", "sensitive", 48 * 12),
+    ("Oodrive", "Oodrive Work", "sensitive", 400 * 12),
+    ("Microsoft", "Microsoft Azure (France Central)", "non_sensitive", 48 * 12),
+    ("Cegedim", "CegNumCloud Secured IaaS", "health", 24 * 12),
+    ("Cloud Temple", "PaaS OpenShift", "sensitive", 3 * 12),
+    ("Google", "Google Cloud Platform (europe-west9)", "non_sensitive", 32 * 12),
+    ("Numspot", "Plateforme des services cloud", "non_sensitive", 16 * 12),
+    ("Scalingo", "Scalingo PaaS", "non_sensitive", 10 * 12),
+    ("OVHcloud", "Hosted Private Cloud (VMware)", "sensitive", 4 * 12),
+    ("Worldline", "Cloud Services - Secured IaaS", "sensitive", 24 * 12),
+]
+HISTORY_MONTHS = 18
+HISTORY_REASON = "Reprise de l'historique des commandes (données de démonstration)."
+
+
+@dataclass(frozen=True)
+class HistoryOrder:
+    number: int
+    # Where to start in HISTORY_OFFERS: the first offer from there that the doctrine accepts on the day is bought.
+    offer_index: int
+    organisation: str
+    submitted_on: date
+    status: str
+    months: int
+
+    @property
+    def reference(self) -> str:
+        return f"BC-HIST-{self.number:03d}"
+
+
+def history_plan(*, today: date) -> list[HistoryOrder]:
+    """Two orders a month for 18 months up to `today`, spread over the offers and administrations."""
+    plan = []
+    for index in range(HISTORY_MONTHS * 2):
+        months_back = HISTORY_MONTHS - 1 - index // 2
+        month = _last_day(today.replace(day=1), -months_back) + timedelta(days=1)
+        plan.append(HistoryOrder(
+            number=index + 1, offer_index=(index * 5) % len(HISTORY_OFFERS),
+            organisation=ORGANISATIONS[index % len(ORGANISATIONS)]["name"],
+            submitted_on=min(month.replace(day=4 if index % 2 else 18), today),
+            status=OrderStatus.FULFILLED if months_back >= 4 and index % 3 else OrderStatus.APPROVED,
+            months=24 if index % 4 == 0 else 12,
+        ))
+    return plan
+
+
+def _history_author(organisation: Organisation) -> User:
+    """The account the history is recorded under: one per administration, which cannot sign in."""
+    user, created = User.objects.get_or_create(
+        username=f"reprise-{organisation.slug}",
+        defaults={"first_name": "Reprise", "last_name": organisation.name[:150], "is_active": False})
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+        UserProfile.objects.get_or_create(user=user, defaults={"organisation": organisation})
+    return user
+
+
+def seed_order_history(*, today: date) -> OrdersResult:
+    """The history of orders the observatory reads, recorded as an import would: each order with its price,
+    its snapshot and the doctrine's verdict on the day it was submitted, its status history back-dated.
+
+    Idempotent: an order whose reference exists is left as it is. Each order buys the first offer of
+    HISTORY_OFFERS, from its own starting point, that the doctrine accepted on its day (an offer not yet
+    qualified then is passed over).
+    """
+    result = OrdersResult()
+    framework = FrameworkContract.objects.filter(reference=FRAMEWORK["reference"]).first()
+    if framework is None:
+        return result
+    plan = history_plan(today=today)
+    existing = {order.reference: order for order in Order.objects.filter(
+        reference__in=[item.reference for item in plan])}
+    organisations = {organisation.name: organisation for organisation in Organisation.objects.all()}
+    referencings = {
+        (referencing.offer.provider.name, referencing.offer.name): referencing
+        for referencing in Referencing.objects.filter(lot__framework=framework).select_related(
+            "lot__framework", "offer__provider")
+    }
+    for item in plan:
+        if item.reference in existing:
+            result.orders.append(existing[item.reference])
+            continue
+        organisation = organisations.get(item.organisation)
+        order = None
+        for shift in range(len(HISTORY_OFFERS)):
+            provider, offer, sensitivity, quantity = HISTORY_OFFERS[(item.offer_index + shift) % len(HISTORY_OFFERS)]
+            referencing = referencings.get((provider, offer))
+            if referencing is not None and organisation is not None:
+                order = _history_order(item, referencing=referencing, organisation=organisation,
+                                       sensitivity=sensitivity, quantity=quantity)
+            if order is not None:
+                break
+        if order is None:
+            result.skipped.append((item.reference, "aucune offre de l'historique n'est disponible."))
+            continue
+        result.orders.append(order)
+        result.created += 1
+    return result
+
+
+def _qualification_then(qualification, day: date) -> str:
+    """The status the order's snapshot had on `day`: none before the decision's date, its status after."""
+    if qualification is None or (qualification.qualified_on and day < qualification.qualified_on):
+        return ""
+    return qualification.status
+
+
+def _history_order(item: HistoryOrder, *, referencing: Referencing, organisation: Organisation, sensitivity: str,
+                   quantity: int) -> Order | None:
+    """The order, or None when the doctrine would have refused it on its day."""
+    offer = Offer.objects.prefetch_related("locations", "certifications").select_related("provider").get(
+        pk=referencing.offer_id)
+    starts_on = item.submitted_on + timedelta(days=14)
+    ends_on = _last_day(starts_on, item.months)
+    verdict = doctrine.assess(offer.facts(), sensitivity, start=starts_on, today=item.submitted_on,
+                              end=ends_on)
+    if not verdict.eligible:
+        return None
+    qualification = offer.current_qualification
+    unit_price, amount = order_services.order_price(referencing=referencing, quantity=quantity)
+    author = _history_author(organisation)
+    submitted_at = timezone.make_aware(datetime.combine(item.submitted_on, time(10, 0)))
+    decided_at = submitted_at + timedelta(days=2)
+    with transaction.atomic():
+        order = Order.objects.create(
+            reference=item.reference, organisation=organisation, created_by=author, framework=referencing.lot.framework,
+            lot=referencing.lot, offer=offer, quantity=quantity, unit_price=unit_price, amount=amount,
+            sensitivity=sensitivity, starts_on=starts_on, ends_on=ends_on,
+            justification=f"{offer.category} : {offer.name} ({item.months} mois). {HISTORY_REASON}",
+            status=item.status, offer_name=offer.name, provider_name=offer.provider.name,
+            qualification_status=_qualification_then(qualification, item.submitted_on),
+            qualification_valid_until=qualification.valid_until if qualification else None,
+            eligibility={**verdict.as_dict(), "checked_on": item.submitted_on.isoformat()},
+            continuity_risk=verdict.continuity_risk, submitted_at=submitted_at, decided_at=decided_at,
+        )
+        steps = [("", OrderStatus.DRAFT, submitted_at), (OrderStatus.DRAFT, OrderStatus.SUBMITTED, submitted_at),
+                 (OrderStatus.SUBMITTED, OrderStatus.APPROVED, decided_at)]
+        if item.status == OrderStatus.FULFILLED:
+            steps.append((OrderStatus.APPROVED, OrderStatus.FULFILLED, decided_at + timedelta(days=12)))
+        for status_from, status_to, when in steps:
+            event = OrderEvent.objects.create(order=order, actor=author, status_from=status_from,
+                                              status_to=status_to, reason=HISTORY_REASON)
+            OrderEvent.objects.filter(pk=event.pk).update(created_at=when)  # auto_now_add: back-dated after
+        Order.objects.filter(pk=order.pk).update(created_at=submitted_at, updated_at=decided_at)
     return order

@@ -1,6 +1,6 @@
 """Procurement pages: each area module declares its own routes."""
 
-from procurement.views import frameworks, notifications, orders, searches
+from procurement.views import frameworks, notifications, observatory, orders, searches
 
 app_name = "procurement"
 
@@ -9,4 +9,5 @@ urlpatterns = [
     *orders.urlpatterns,
     *searches.urlpatterns,
     *notifications.urlpatterns,
+    *observatory.urlpatterns,
 ]

@@ -14,11 +14,11 @@ from catalogue import doctrine
 
 
 class QualificationStatus(models.TextChoices):
-    IN_PROGRESS = "in_progress", _("En cours de qualification")
-    QUALIFIED = "qualified", _("Qualifiée")
-    SUSPENDED = "suspended", _("Suspendue")
-    REVOKED = "revoked", _("Retirée")
-    EXPIRED = "expired", _("Expirée")
+    IN_PROGRESS = "in_progress", doctrine.QUALIFICATION_STATUS_LABELS["in_progress"]
+    QUALIFIED = "qualified", doctrine.QUALIFICATION_STATUS_LABELS["qualified"]
+    SUSPENDED = "suspended", doctrine.QUALIFICATION_STATUS_LABELS["suspended"]
+    REVOKED = "revoked", doctrine.QUALIFICATION_STATUS_LABELS["revoked"]
+    EXPIRED = "expired", doctrine.QUALIFICATION_STATUS_LABELS["expired"]
 
 
 class Milestone(models.TextChoices):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -15,36 +13,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from broker.errors import RuleViolation
+from broker.spreadsheet import csv_cell, csv_download
 from catalogue.selectors import today_local
 from procurement.models import RecordedSearch
 from procurement.selectors import searches as selectors
 from procurement.services import searches as services
 
-# Characters that make a spreadsheet read a cell as a formula: a vendor-supplied
-# offer name such as "=HYPERLINK(...)" must stay text (OWASP "CSV injection").
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cell(value: str) -> str:
-    value = "" if value is None else str(value)
-    return f"'{value}" if value.startswith(FORMULA_PREFIXES) else value
-
 
 def search_csv_response(*, search: RecordedSearch) -> HttpResponse:
-    """The recorded search as a CSV download, for pages and API alike.
-
-    French Excel opens a CSV by double click only if it is UTF-8 *with a byte-order
-    mark* (otherwise accents break) and separated by semicolons (the comma is the
-    French decimal separator). Fields are quoted by the csv module when they hold a
-    separator, a quote or a line break.
-    """
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{selectors.search_csv_filename(search=search)}"'
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";", quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
-    for row in selectors.searches_csv_rows(search=search):
-        writer.writerow([_csv_cell(cell) for cell in row])
-    return response
+    """The recorded search as a CSV download (broker.spreadsheet), for pages and API alike."""
+    rows = ([csv_cell(cell) for cell in row] for row in selectors.searches_csv_rows(search=search))
+    return csv_download(filename=selectors.search_csv_filename(search=search), rows=rows)
 
 
 def _require_reader(user) -> None:

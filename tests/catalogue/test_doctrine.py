@@ -60,12 +60,14 @@ def test_sensitive_accepts_qualified_sovereign_eu_offer():
     assert verdict.eligible and verdict.reasons == ()
 
 
-@pytest.mark.parametrize("status", ["in_progress", "suspended", "revoked", "expired"])
-def test_sensitive_refuses_every_status_but_qualified(status):
-    """Only the `qualified` status counts; in progress, suspended, revoked and expired do not."""
+@pytest.mark.parametrize(("status", "label"), [("in_progress", "En cours de qualification"),
+                                               ("suspended", "Suspendue"), ("revoked", "Retirée"),
+                                               ("expired", "Expirée")])
+def test_sensitive_refuses_every_status_but_qualified(status, label):
+    """Only the `qualified` status counts; the refusal names the status in words, not its code."""
     verdict = assess(offer(qualification=replace(QUALIFIED, status=status)), SENSITIVE, start=TODAY, today=TODAY)
     assert not verdict.eligible
-    assert status in reasons_text(verdict)
+    assert f"(statut : {label})" in reasons_text(verdict)
 
 
 def test_sensitive_refuses_offer_without_qualification():

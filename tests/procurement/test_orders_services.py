@@ -222,7 +222,7 @@ def test_submit_refuses_an_ineligible_offer_with_the_doctrine_reasons(market, us
     violation = refusal(services.order_submit, order=order, user=users["buyer"], today=today)
     assert violation.code == "not_eligible"
     assert "ne permet pas d'héberger des données « Sensibles »" in violation.message
-    assert violation.reasons == ["La qualification SecNumCloud n'est pas en vigueur (statut : suspended)."]
+    assert violation.reasons == ["La qualification SecNumCloud n'est pas en vigueur (statut : Suspendue)."]
     order.refresh_from_db()
     assert order.status == OrderStatus.DRAFT and order.eligibility == {}
 

@@ -175,8 +175,30 @@ def test_seed_demo_orders_in_every_state_with_a_continuity_risk(db):
     """The demo has an order in every status, and the Outscale order ending after its qualification is at risk."""
     seed()
     assert set(Order.objects.values_list("status", flat=True)) == set(OrderStatus.values)
-    outscale = Order.objects.get(offer__provider__name="3DS Outscale")
+    outscale = Order.objects.get(idempotency_key="demo-risque-continuite")
+    assert outscale.offer.provider.name == "3DS Outscale"
     assert outscale.continuity_risk and outscale.status == OrderStatus.SUBMITTED
+
+
+def test_seed_demo_order_history_for_the_observatory(db):
+    """36 past orders, approved or fulfilled, over 18 months, for the 4 administrations, EU and non-EU providers,
+    each with the snapshot and verdict of its day; the observatory then has something in every figure."""
+    seed()
+    history = Order.objects.filter(reference__startswith="BC-HIST-")
+    assert history.count() == 36
+    assert set(history.values_list("status", flat=True)) == {OrderStatus.APPROVED, OrderStatus.FULFILLED}
+    assert history.values("organisation").distinct().count() == 4
+    assert {"US", "FR"} <= set(history.values_list("offer__provider__seat_country", flat=True))
+    assert history.values("lot").distinct().count() == 3
+    days = sorted(order.submitted_at.date() for order in history)
+    assert days[0] >= date(2025, 5, 1) and days[-1] <= date(2026, 11, 22)
+    assert len({(day.year, day.month) for day in days}) == 18
+    assert all(order.eligibility["eligible"] for order in history)
+    assert history.filter(qualification_status="qualified").exists()
+    assert history.filter(qualification_status="").exists()
+    assert history.filter(continuity_risk=True).exists()
+    assert not any(user.has_usable_password() or user.is_active
+                   for user in User.objects.filter(username__startswith="reprise-"))
 
 
 def test_seed_demo_refuses_a_malformed_today(db):
