@@ -101,6 +101,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Take the write lock when a transaction begins: a deferred one that upgrades later fails at once with
     # "database is locked" (a 500) when another writer holds it, whatever the timeout (found by the API fuzz).
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+    # Covering indexes (INCLUDE) exist on PostgreSQL only; SQLite builds them without the extra columns.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -111,7 +113,8 @@ REDIS_URL = env("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis, but a page still answers when Redis cannot be reached (broker/cache.py).
+            "BACKEND": "broker.cache.ResilientRedisCache",
             "LOCATION": REDIS_URL,
         }
     }
@@ -300,6 +303,10 @@ CELERY_BEAT_SCHEDULE = {
 # Courtier.
 DEMO_PASSWORD = env("DEMO_PASSWORD", default="")
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# How long the observatory's figures are kept in the cache (seconds; 0: computed on every request).
+OBSERVATORY_CACHE_SECONDS = env.int("OBSERVATORY_CACHE_SECONDS", default=300)
+# How long catalogue facet counts and home figures are cached (seconds; every catalogue write invalidates; 0: none).
+FACET_CACHE_SECONDS = env.int("FACET_CACHE_SECONDS", default=600)
 
 LOGGING = {
     "version": 1,

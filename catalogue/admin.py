@@ -35,6 +35,7 @@ from audit.admin import AuditedAdmin
 from broker import roles
 from broker.errors import RuleViolation
 from catalogue.countries import COUNTRY_CODES
+from catalogue.freshness import bump_after_commit
 from catalogue.importer import COLUMNS as IMPORT_COLUMNS
 from catalogue.importer import ImportFileError, ImportReport, qualifications_import
 from catalogue.models import (
@@ -123,6 +124,7 @@ class ProviderChangesMixin:
             if others:
                 Provider.objects.filter(pk=obj.pk).update(updated_at=timezone.now(),
                                                           **{name: getattr(obj, name) for name in others})
+                bump_after_commit()  # update() sends no post_save
             if profile:
                 provider_update_profile(provider=obj, user=request.user, values=profile)
         return None

@@ -68,6 +68,7 @@ from audit.models import AuditAction
 from audit.services import audit_record_many
 from broker import roles
 from catalogue import doctrine
+from catalogue.freshness import bump_after_commit
 from catalogue.models import Qualification, QualificationAlert, QualificationEvent, QualificationStatus
 from procurement.models import COMMITTED_STATUSES, Notification, NotificationKind, Order, UserProfile
 from procurement.services.notifications import Message, NotifyResult, notify_many
@@ -309,6 +310,7 @@ def _expire_batch(*, today: date, after: int, qualifiers: frozenset[int], report
                                                                  updated_at=timezone.now())
         if updated != len(ids):
             raise ScanConflict(f"{len(ids)} qualifications locked for expiry but {updated} updated")
+        bump_after_commit()  # update() sends no post_save: the cached facet counts must still change
         events = QualificationEvent.objects.bulk_create([
             QualificationEvent(
                 qualification_id=row["pk"], actor=None,

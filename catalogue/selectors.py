@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count, Exists, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.utils import timezone
 
 from broker import roles
 from catalogue import doctrine
+from catalogue.freshness import catalogue_version
 from catalogue.models import (
     Certification,
     CertificationKind,
@@ -20,7 +25,7 @@ from catalogue.models import (
     QualificationEvent,
     QualificationStatus,
 )
-from catalogue.search import filter_by_keywords
+from catalogue.search import filter_by_keywords, keywords
 
 ORDERINGS = {
     "name": ("name", "provider__name"),
@@ -44,23 +49,38 @@ def current_qualifications() -> QuerySet:
     return Qualification.objects.filter(is_current=True)
 
 
-def offers_visible(*, user) -> QuerySet:
-    """Published offers for everyone; a vendor also sees all of their provider's; managers and qualifiers all."""
-    offers = Offer.objects.all()
+def visibility_scope(user) -> str:
+    """Which offers `user` sees, as a name: "all", "vendor:<provider pk>" or "public" (see offers_visible)."""
     if roles.is_catalogue_manager(user) or roles.is_qualifier(user):
-        return offers
+        return "all"
     provider = roles.provider_of(user) if roles.has_role(user, roles.VENDOR) else None
     if provider is not None:
-        return offers.filter(Q(state=OfferState.PUBLISHED) | Q(provider=provider))
-    return offers.filter(state=OfferState.PUBLISHED)
+        return f"vendor:{provider.pk}"
+    return "public"
+
+
+def offers_visible(*, user) -> QuerySet:
+    """Published offers for everyone; a vendor also sees all of their provider's; managers and qualifiers all."""
+    return offers_in_scope(visibility_scope(user))
+
+
+def offers_in_scope(scope: str) -> QuerySet:
+    offers = Offer.objects.all()
+    if scope == "all":
+        return offers
+    published = Q(state=OfferState.PUBLISHED)
+    if scope.startswith("vendor:"):
+        return offers.filter(published | Q(provider_id=int(scope.removeprefix("vendor:"))))
+    return offers.filter(published)
 
 
 def with_card_data(offers: QuerySet) -> QuerySet:
     """Load what an offer card and the doctrine need, in a fixed number of queries."""
-    current = OuterRef("pk")
+    # At most one current decision per offer (a unique partial index): no ORDER BY needed in the subqueries.
+    current = current_qualifications().filter(offer=OuterRef("pk")).order_by()
     return offers.select_related("provider").annotate(
-        current_status=Subquery(current_qualifications().filter(offer=current).values("status")[:1]),
-        current_valid_until=Subquery(current_qualifications().filter(offer=current).values("valid_until")[:1]),
+        current_status=Subquery(current.values("status")[:1]),
+        current_valid_until=Subquery(current.values("valid_until")[:1]),
     ).prefetch_related(
         Prefetch("qualifications", queryset=current_qualifications(), to_attr="current_qualifications"),
         "certifications",
@@ -144,6 +164,24 @@ def filter_offers(offers: QuerySet, *, filters: dict, today: date) -> QuerySet:
     return offers
 
 
+def page_ids(offers: QuerySet) -> QuerySet:
+    """The primary keys of `offers` in their order, to paginate on: a deep page then skips bare ids, not cards.
+
+    Paginate this, then load the page's cards with `page_cards`: OFFSET walks past
+    narrow rows instead of computing every skipped offer's card (its subqueries).
+    """
+    return offers.select_related(None).prefetch_related(None).values_list("pk", flat=True)
+
+
+def page_cards(offers: QuerySet, ids) -> list:
+    """The offers of `offers` whose ids are `ids` (one page), in that order, with their card data."""
+    ids = list(ids)
+    if not ids:
+        return []
+    found = {offer.pk: offer for offer in offers.filter(pk__in=ids)}
+    return [found[pk] for pk in ids if pk in found]
+
+
 def offers_search(*, filters: dict, user, today: date | None = None) -> QuerySet:
     """The offers `user` may see that match `filters`, sorted, with what a result card shows."""
     today = today or today_local()
@@ -155,32 +193,88 @@ def offers_search(*, filters: dict, user, today: date | None = None) -> QuerySet
 FACETS = ("service_model", "qualification", "certification", "provider", "data_location", "eligible_for",
           "expires_within")
 EXPIRY_WINDOWS = (30, 90, 180, 365)
+PROVIDER_FACET_LIMIT = 25
 
 
 def facet_counts(*, filters: dict, user, today: date | None = None) -> dict[str, dict[str, int]]:
-    """For each facet, how many offers each value would give, the other filters applied."""
+    """For each facet, how many offers each value would give, the other filters applied (see _facet_counts).
+
+    Exact and cached: the key holds the catalogue's version (catalogue/freshness.py, changed by every
+    write), the user's visibility scope, the filters and the day; settings.FACET_CACHE_SECONDS = 0 disables.
+    """
     today = today or today_local()
-    visible = offers_visible(user=user)
+    scope = visibility_scope(user)
+    timeout = facet_cache_seconds()
+    if not timeout:
+        return _facet_counts(filters=filters, scope=scope, today=today)
+    key = _cache_key("facets", catalogue_version(), scope, _normalised_filters(filters), today.isoformat())
+    counts = cache.get(key)
+    if counts is None:
+        counts = _facet_counts(filters=filters, scope=scope, today=today)
+        cache.set(key, counts, timeout)
+    return counts
+
+
+def facet_cache_seconds() -> int:
+    return getattr(settings, "FACET_CACHE_SECONDS", 600)
+
+
+def _cache_key(*parts) -> str:
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+    return f"catalogue:{parts[0]}:{digest}"
+
+
+def _normalised_filters(filters: dict) -> dict:
+    """The filters that change counts, in one spelling: sorted lists, ISO dates, the search's own keywords."""
+    normalised = {}
+    for name, value in filters.items():
+        if name == "ordering" or value in (None, "", [], ()):
+            continue
+        if name == "q":
+            value = keywords(value)
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            value = sorted(str(item) for item in value)
+        elif isinstance(value, date):
+            value = value.isoformat()
+        else:
+            value = str(value)
+        normalised[name] = value
+    return normalised
+
+
+def _facet_counts(*, filters: dict, scope: str, today: date) -> dict[str, dict[str, int]]:
+    """Count every facet in SQL. `provider` holds the PROVIDER_FACET_LIMIT providers with the most offers
+    (ties by name) and the chosen ones; `more["provider"]` says how many others have matching offers;
+    `more["results"]` is the number of offers the search itself finds (see results_count)."""
+    visible = offers_in_scope(scope)
 
     def base(facet: str) -> QuerySet:
         others = {key: value for key, value in filters.items() if key != facet}
         return filter_offers(visible, filters=others, today=today)
 
-    def grouped(queryset: QuerySet, field: str) -> dict[str, int]:
-        rows = queryset.values(field).annotate(n=Count("pk", distinct=True)).order_by(field)
-        return {row[field]: row["n"] for row in rows if row[field] is not None}
+    def grouped(queryset: QuerySet, field: str) -> dict:
+        # A plain COUNT, not COUNT(DISTINCT): the filters join no many-valued relation (they are EXISTS
+        # subqueries) and each grouped relation is unique per offer and value (one location per country,
+        # one certification per kind, one current decision), so no offer is counted twice in a group.
+        rows = queryset.order_by().values(field).annotate(n=Count("pk"))
+        return {row[field]: row["n"] for row in rows}
 
+    def present(counts: dict) -> dict[str, int]:
+        return {key: counts[key] for key in sorted(key for key in counts if key is not None)}
+
+    providers, other_providers = _provider_counts(base("provider"), chosen=filters.get("provider") or [])
+    by_model = present(grouped(base("service_model"), "service_model"))
     counts: dict[str, dict[str, int]] = {
-        "service_model": grouped(base("service_model"), "service_model"),
-        "provider": grouped(base("provider"), "provider__slug"),
-        "data_location": grouped(base("data_location"), "locations__country"),
-        "certification": grouped(base("certification"), "certifications__kind"),
+        "service_model": by_model,
+        "provider": providers,
+        "data_location": present(grouped(base("data_location"), "locations__country")),
+        "certification": present(grouped(base("certification"), "certifications__kind")),
+        "more": {"provider": other_providers, "results": results_count(by_model, filters.get("service_model"))},
     }
-    status = Subquery(current_qualifications().filter(offer=OuterRef("pk")).values("status")[:1])
-    qualification = grouped(base("qualification").annotate(current_status=status), "current_status")
-    qualification["none"] = base("qualification").annotate(current_status=status).filter(
-        current_status__isnull=True).count()
-    counts["qualification"] = qualification
+    # One pass over a join on the current decision (not a subquery per offer); no decision is "none".
+    by_status = grouped(base("qualification").alias(current=FilteredRelation(
+        "qualifications", condition=Q(qualifications__is_current=True))), "current__status")
+    counts["qualification"] = {**present(by_status), "none": by_status.get(None, 0)}
     eligible_base = base("eligible_for")
     start = filters.get("valid_on") or today
     counts["eligible_for"] = {
@@ -193,6 +287,29 @@ def facet_counts(*, filters: dict, user, today: date | None = None) -> dict[str,
         for days in EXPIRY_WINDOWS
     }
     return counts
+
+
+def results_count(by_model: dict[str, int], chosen) -> int:
+    """How many offers the whole search finds, from the service-model facet: every offer has exactly one
+    (non-null) model, so the offers found are those of the chosen models, or of all of them when none is."""
+    return sum(count for model, count in by_model.items() if not chosen or model in chosen)
+
+
+def _provider_counts(offers: QuerySet, *, chosen) -> tuple[dict[str, int], int]:
+    """The providers with the most `offers` (ties by name), at most PROVIDER_FACET_LIMIT, plus the `chosen`
+    slugs, and how many other providers have some: a LIMIT and a window count in SQL, not 5,000 rows."""
+    rows = list(
+        offers.order_by().values("provider__slug", "provider__name")
+        .annotate(n=Count("pk"), providers=Window(Count("*")))
+        .order_by("-n", "provider__name", "provider__slug")[:PROVIDER_FACET_LIMIT]
+    )
+    counts = {row["provider__slug"]: row["n"] for row in rows}
+    total = rows[0]["providers"] if rows else 0
+    missing = [slug for slug in chosen if slug not in counts]
+    if missing:
+        counts.update(offers.order_by().filter(provider__slug__in=missing)
+                      .values_list("provider__slug").annotate(n=Count("pk")))
+    return counts, max(total - len(counts), 0)
 
 
 def offer_detail(*, slug: str, user) -> Offer:
@@ -225,8 +342,22 @@ def providers_visible(*, user) -> QuerySet:
 
 
 def key_figures(*, today: date | None = None) -> dict[str, int]:
-    """Figures for the home page: published offers, qualified ones, providers, expiring within 180 days."""
+    """Figures for the home page: published offers, qualified ones, providers, expiring within 180 days.
+
+    Cached like the facet counts (until the next catalogue write or the next day)."""
     today = today or today_local()
+    timeout = facet_cache_seconds()
+    if not timeout:
+        return _key_figures(today=today)
+    key = _cache_key("figures", catalogue_version(), today.isoformat())
+    figures = cache.get(key)
+    if figures is None:
+        figures = _key_figures(today=today)
+        cache.set(key, figures, timeout)
+    return figures
+
+
+def _key_figures(*, today: date) -> dict[str, int]:
     published = Offer.objects.filter(state=OfferState.PUBLISHED)
     return {
         "offers": published.count(),

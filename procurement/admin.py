@@ -107,7 +107,8 @@ class FrameworkContractAdmin(AuditedAdmin, ManagedByCatalogueManagers, admin.Mod
     list_filter = ("purchasing_body",)
     search_fields = ("reference", "title", "holder")
     prepopulated_fields = {"slug": ("reference",)}
-    readonly_fields = ("created_at",)
+    # Kept by the order services under the row locks: shown, never edited here.
+    readonly_fields = ("committed_amount", "created_at")
     inlines = (LotInline,)
 
     @admin.display(description=_("statut"))
@@ -129,6 +130,7 @@ class LotAdmin(AuditedAdmin, ManagedByCatalogueManagers, admin.ModelAdmin):
     list_filter = ("framework",)
     list_select_related = ("framework",)
     search_fields = ("title", "framework__reference")
+    readonly_fields = ("committed_amount",)
     inlines = (ReferencingInline,)
 
 

@@ -45,6 +45,7 @@ from procurement.models import (
     UserProfile,
 )
 from procurement.services import orders as order_services
+from procurement.services.frameworks import refresh_commitments
 
 # --- Catalogue -------------------------------------------------------------
 
@@ -638,7 +639,8 @@ def seed_order_history(*, today: date) -> OrdersResult:
     """The history of orders the observatory reads, recorded as an import would: each order with its price,
     its snapshot and the doctrine's verdict on the day it was submitted, its status history back-dated.
 
-    Idempotent: an order whose reference exists is left as it is. Each order buys the first offer of
+    Idempotent: an order whose reference exists is left as it is; the framework's committed totals are
+    recomputed at the end. Each order buys the first offer of
     HISTORY_OFFERS, from its own starting point, that the doctrine accepted on its day (an offer not yet
     qualified then is passed over).
     """
@@ -674,6 +676,8 @@ def seed_order_history(*, today: date) -> OrdersResult:
             continue
         result.orders.append(order)
         result.created += 1
+    # These orders were written committed, past the order services: recompute the framework's running totals.
+    refresh_commitments(framework_ids=[framework.pk])
     return result
 
 

@@ -15,7 +15,17 @@ from catalogue.models import (
     Qualification,
     QualificationStatus,
 )
-from procurement.models import FrameworkContract, Lot, Organisation, Referencing, UserProfile
+from procurement.models import (
+    COMMITTED_STATUSES,
+    FrameworkContract,
+    Lot,
+    Order,
+    OrderStatus,
+    Organisation,
+    Referencing,
+    UserProfile,
+)
+from procurement.services.frameworks import refresh_commitments
 
 
 class ProviderFactory(factory.django.DjangoModelFactory):
@@ -123,6 +133,39 @@ class ReferencingFactory(factory.django.DjangoModelFactory):
 
     lot = factory.SubFactory(LotFactory)
     offer = factory.SubFactory(OfferFactory)
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    """An order written directly in any status (no workflow, no snapshot checks): for tests about what reads
+    orders. Orders that must follow the rules are made through the services (tests/procurement/order_builders.py).
+    """
+
+    class Meta:
+        model = Order
+        skip_postgeneration_save = True
+
+    reference = factory.Sequence(lambda n: f"BC-TEST-F{n:05d}")
+    organisation = factory.SubFactory(OrganisationFactory)
+    created_by = factory.SubFactory("tests.factories.UserFactory")
+    lot = factory.SubFactory(LotFactory)
+    framework = factory.SelfAttribute("lot.framework")
+    offer = factory.SubFactory(OfferFactory)
+    quantity = 1
+    unit_price = Decimal("100.00")
+    amount = factory.LazyAttribute(lambda order: order.unit_price * order.quantity)
+    sensitivity = "non_sensitive"
+    starts_on = date(2026, 12, 1)
+    ends_on = date(2027, 11, 30)
+    justification = "Hébergement de l'application métier"
+    status = OrderStatus.SUBMITTED
+    offer_name = factory.SelfAttribute("offer.name")
+    provider_name = factory.SelfAttribute("offer.provider.name")
+
+    @factory.post_generation
+    def commitments(self, create, extracted, **kwargs):
+        """Written past the order services: recompute its framework's stored committed totals."""
+        if create and self.status in COMMITTED_STATUSES:
+            refresh_commitments(framework_ids=[self.framework_id])
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -18,6 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from broker import api
+from broker.pagination import PageNumberPagination
 from catalogue import selectors, services
 from catalogue.api.filters import QualificationFilterSet
 from catalogue.api.permissions import IsQualifierOrReadOnly
@@ -31,6 +32,7 @@ from catalogue.api.serializers import (
 )
 from catalogue.filters import OfferFilterSet
 from catalogue.models import Offer, Qualification
+from catalogue.pagination import SearchPaginator
 
 BAD_REQUEST = OpenApiResponse(api.ErrorSerializer, description=_(
     "Requête refusée : `code` stable, message lisible, et pour chaque paramètre ou champ en cause "
@@ -38,6 +40,17 @@ BAD_REQUEST = OpenApiResponse(api.ErrorSerializer, description=_(
 ))
 FORBIDDEN = OpenApiResponse(description=_("Réservé aux agents de l'ANSSI."))
 NOT_FOUND = OpenApiResponse(description=_("Inconnu, ou invisible pour l'utilisateur."))
+
+
+class OfferPagination(PageNumberPagination):
+    """Paginate the ordered ids, then load the page's cards: a deep page skips bare ids, not whole cards.
+    The number of results is cached until the catalogue changes (catalogue/pagination.py)."""
+
+    django_paginator_class = SearchPaginator
+
+    def paginate_queryset(self, queryset, request, view=None):
+        ids = super().paginate_queryset(selectors.page_ids(queryset), request, view)
+        return None if ids is None else selectors.page_cards(queryset, ids)
 
 
 class CatalogueViewSet(viewsets.GenericViewSet):
@@ -85,6 +98,7 @@ class OfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CatalogueVi
 
     serializer_class = OfferSerializer
     filterset_class = OfferFilterSet
+    pagination_class = OfferPagination
     lookup_field = "slug"
 
     def get_queryset(self):

@@ -33,6 +33,7 @@ from audit.services import audit_record
 from broker import roles
 from broker.errors import RuleViolation
 from catalogue.countries import COUNTRY_CODES
+from catalogue.freshness import bump_after_commit
 from catalogue.models import (
     OFFER_TRANSITIONS,
     Certification,
@@ -251,6 +252,7 @@ def _apply_values(offer: Offer, values: dict) -> None:
         offer.locations.exclude(country__in=wanted).delete()
         held = set(offer.locations.values_list("country", flat=True))
         OfferLocation.objects.bulk_create([OfferLocation(offer=offer, country=code) for code in sorted(wanted - held)])
+        bump_after_commit()  # bulk_create() sends no post_save
     if "certifications" in values:
         wanted = {item["kind"]: item for item in values["certifications"]}
         offer.certifications.exclude(kind__in=wanted).delete()

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from catalogue import selectors
 from catalogue.countries import country_name
@@ -41,12 +43,29 @@ class Facet:
     legend: str
     multiple: bool
     options: list[FacetOption]
+    note: str = ""
+
+    @property
+    def input_type(self) -> str:
+        return "checkbox" if self.multiple else "radio"
 
 
 @dataclass(frozen=True)
 class ActiveFilter:
     label: str
     remove_url: str
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its number of objects instead of counting them."""
+
+    def __init__(self, object_list, per_page, *, count: int) -> None:
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -82,7 +101,9 @@ def offer_list(request: HttpRequest) -> HttpResponse:
         ]
         return render(request, "catalogue/offer_list.html", context, status=400)
 
-    paginator = Paginator(filterset.qs, PAGE_SIZE)
+    # Paginate the ordered ids, then load the page's cards (a deep page skips ids, not cards). The number of
+    # results comes with the (cached) facet counts: no COUNT over the whole search on each request.
+    paginator = CountedPaginator(selectors.page_ids(filterset.qs), PAGE_SIZE, count=counts["more"]["results"])
     page = paginator.get_page(request.GET.get("page"))
     context.update({
         "page": page,
@@ -90,7 +111,7 @@ def offer_list(request: HttpRequest) -> HttpResponse:
         "ellipsis": Paginator.ELLIPSIS,
         "results": [
             {"offer": offer, "verdicts": selectors.offer_verdicts(offer=offer, today=today)}
-            for offer in page.object_list
+            for offer in selectors.page_cards(filterset.qs, page.object_list)
         ],
     })
     return render(request, "catalogue/offer_list.html", context)
@@ -125,7 +146,11 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _facets(request: HttpRequest, counts: dict[str, dict[str, int]]) -> list[Facet]:
-    """The facet controls: every value with how many offers it would give, the chosen ones ticked."""
+    """The facet controls: every value with how many offers it would give, the chosen ones ticked.
+
+    The provider facet lists only the providers with the most offers and the chosen ones (see
+    selectors._facet_counts), then says how many others there are.
+    """
     provider_names = dict(
         selectors.providers_visible(user=request.user).filter(
             slug__in={*counts["provider"], *request.GET.getlist("provider")}
@@ -158,10 +183,22 @@ def _facets(request: HttpRequest, counts: dict[str, dict[str, int]]) -> list[Fac
               options("certification", CertificationKind.choices, keep_empty=False)),
         Facet("provider", _("Fournisseur"), True,
               options("provider", sorted(provider_names.items(), key=lambda item: item[1].lower()),
-                      keep_empty=False)),
+                      keep_empty=False),
+              note=_more_providers_note(counts["more"]["provider"])),
         Facet("data_location", _("Lieu d'hébergement des données"), True,
               options("data_location", [(code, country_name(code)) for code in location_codes], keep_empty=False)),
     ]
+
+
+def _more_providers_note(count: int) -> str:
+    """Where the provider facet stops: the search by keyword covers providers' names (Offer.search_document)."""
+    if not count:
+        return ""
+    return ngettext(
+        "%(count)s autre fournisseur : précisez la recherche par mot-clé ou ouvrez la page d'un fournisseur.",
+        "%(count)s autres fournisseurs : précisez la recherche par mot-clé ou ouvrez la page d'un fournisseur.",
+        count,
+    ) % {"count": count}
 
 
 def _active_filters(request: HttpRequest, filterset: OfferFilterSet) -> list[ActiveFilter]:

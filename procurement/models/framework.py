@@ -11,6 +11,36 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+COMMITTED_AMOUNT_HELP = _(
+    "Tenu à jour par les services de commande sous les verrous de l'accord-cadre et du lot : égal à la somme "
+    "des commandes soumises, validées et exécutées."
+)
+
+
+def committed_amount_field() -> models.DecimalField:
+    """The running total of committed orders that framework contracts and lots keep (see adjust_commitment)."""
+    return models.DecimalField(_("montant engagé HT (€)"), max_digits=14, decimal_places=2, default=Decimal("0"),
+                               editable=False, help_text=COMMITTED_AMOUNT_HELP)
+
+
+class KeepsCommittedAmount(models.Model):
+    """A row whose `committed_amount` only the order services write, with queryset updates under its row lock.
+
+    An ordinary save() of an existing row (an admin form, a seed's get_or_create) writes every other field
+    but never this one: a value read before a concurrent submission must not overwrite its commitment.
+    """
+
+    committed_amount = committed_amount_field()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if not self._state.adding and not kwargs.get("force_insert") and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [field.name for field in self._meta.concrete_fields
+                                       if not field.primary_key and field.name != "committed_amount"]
+        super().save(*args, **kwargs)
+
 
 class FrameworkStatus(models.TextChoices):
     UPCOMING = "upcoming", _("À venir")
@@ -19,7 +49,7 @@ class FrameworkStatus(models.TextChoices):
     TERMINATED = "terminated", _("Résilié")
 
 
-class FrameworkContract(models.Model):
+class FrameworkContract(KeepsCommittedAmount):
     reference = models.CharField(_("référence"), max_length=60, unique=True)
     slug = models.SlugField(_("identifiant d'URL"), max_length=80, unique=True)
     title = models.CharField(_("intitulé"), max_length=250)
@@ -47,6 +77,7 @@ class FrameworkContract(models.Model):
             models.CheckConstraint(condition=Q(ceiling__gt=0), name="framework_ceiling_positive"),
             models.CheckConstraint(condition=Q(discount_percent__gte=0, discount_percent__lte=100),
                                    name="framework_discount_percent"),
+            models.CheckConstraint(condition=Q(committed_amount__gte=0), name="framework_committed_not_negative"),
         ]
 
     def __str__(self) -> str:
@@ -73,7 +104,7 @@ class FrameworkContract(models.Model):
         return self.starts_on <= start and end <= last_day
 
 
-class Lot(models.Model):
+class Lot(KeepsCommittedAmount):
     framework = models.ForeignKey(FrameworkContract, verbose_name=_("accord-cadre"), on_delete=models.CASCADE,
                                   related_name="lots")
     number = models.PositiveSmallIntegerField(_("numéro"))
@@ -93,6 +124,7 @@ class Lot(models.Model):
             models.UniqueConstraint(fields=["framework", "number"], name="lot_number_unique"),
             models.CheckConstraint(condition=Q(ceiling__isnull=True) | Q(ceiling__gt=0),
                                    name="lot_ceiling_positive"),
+            models.CheckConstraint(condition=Q(committed_amount__gte=0), name="lot_committed_not_negative"),
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -32,8 +33,12 @@ def discounted_price(*, list_price: Decimal, discount_percent: Decimal) -> Decim
     return (list_price * (Decimal("100") - discount_percent) / Decimal("100")).quantize(CENT, ROUND_HALF_UP)
 
 
-def _committed(field: str) -> Coalesce:
-    """The sum of committed order amounts for the row `field` points to, as one correlated subquery."""
+def committed_sum(field: str) -> Coalesce:
+    """The sum of committed order amounts for the row `field` points to, as one correlated subquery.
+
+    The recomputation that the stored `committed_amount` must always equal: used to fill and reconcile it
+    (refresh_commitments) and to check it (commitment_drift), never on a request's path.
+    """
     totals = (
         Order.objects.filter(**{field: OuterRef("pk")}, status__in=COMMITTED_STATUSES)
         .order_by()
@@ -44,29 +49,52 @@ def _committed(field: str) -> Coalesce:
     return Coalesce(Subquery(totals, output_field=MONEY), Value(Decimal("0")), output_field=MONEY)
 
 
-def with_amounts(frameworks: QuerySet) -> QuerySet:
-    """Annotate `committed` (submitted, approved and fulfilled orders) and `remaining` under the ceiling."""
-    return frameworks.annotate(committed=_committed("framework")).annotate(
-        remaining=ExpressionWrapper(F("ceiling") - F("committed"), output_field=MONEY),
+def _with_stored_amounts(rows: QuerySet) -> QuerySet:
+    return rows.annotate(committed=F("committed_amount")).annotate(
+        remaining=ExpressionWrapper(F("ceiling") - F("committed_amount"), output_field=MONEY),
     )
+
+
+def with_amounts(frameworks: QuerySet) -> QuerySet:
+    """Annotate `committed` (submitted, approved and fulfilled orders) and `remaining` under the ceiling.
+
+    Both read the framework's stored running total, kept by the order services: no sum over orders.
+    """
+    return _with_stored_amounts(frameworks)
 
 
 def lots_with_amounts(lots: QuerySet | None = None) -> QuerySet:
-    """Lots with `committed` and `remaining` (None when the lot has no ceiling of its own)."""
+    """Lots with `committed` and `remaining` (None when the lot has no ceiling of its own), from the stored total."""
     lots = Lot.objects.all() if lots is None else lots
-    return lots.annotate(committed=_committed("lot")).annotate(
-        remaining=ExpressionWrapper(F("ceiling") - F("committed"), output_field=MONEY),
-    ).order_by("number")
+    return _with_stored_amounts(lots).order_by("number")
 
 
-def committed_totals(*, framework_id: int, lot_id: int) -> tuple[Decimal, Decimal]:
-    """What is committed on a framework and on one of its lots, read now (call it under the row locks)."""
-    committed = Order.objects.filter(status__in=COMMITTED_STATUSES)
-    totals = committed.filter(framework_id=framework_id).aggregate(
-        framework=Coalesce(Sum("amount"), Value(Decimal("0")), output_field=MONEY),
-        lot=Coalesce(Sum("amount", filter=Q(lot_id=lot_id)), Value(Decimal("0")), output_field=MONEY),
-    )
-    return totals["framework"], totals["lot"]
+@dataclass(frozen=True)
+class Drift:
+    """A framework or lot whose stored committed amount is not the sum of its committed orders."""
+
+    kind: str  # "framework" or "lot"
+    pk: int
+    label: str
+    stored: Decimal
+    recomputed: Decimal
+
+
+def commitment_drift() -> list[Drift]:
+    """Every framework and lot whose stored `committed_amount` differs from the sum recomputed from orders.
+
+    Empty whenever every change of what is committed went through the order services (two queries, each a
+    scan of the committed orders: for tests, the bench and a reconciliation, not for requests).
+    """
+    frameworks = FrameworkContract.objects.annotate(recomputed=committed_sum("framework"))
+    lots = Lot.objects.select_related("framework").annotate(recomputed=committed_sum("lot"))
+    drift = [Drift(kind="framework", pk=row.pk, label=row.reference, stored=row.committed_amount,
+                   recomputed=row.recomputed)
+             for row in frameworks.exclude(committed_amount=F("recomputed")).order_by("pk")]
+    drift += [Drift(kind="lot", pk=row.pk, label=f"{row.framework.reference} / {row.number}",
+                    stored=row.committed_amount, recomputed=row.recomputed)
+              for row in lots.exclude(committed_amount=F("recomputed")).order_by("pk")]
+    return drift
 
 
 def framework_list(*, user) -> QuerySet:

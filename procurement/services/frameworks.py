@@ -2,6 +2,14 @@
 
 Framework contracts and lots themselves are managed by catalogue managers in the
 admin; what every order channel needs from here is one safe way to commit money.
+
+Each framework and lot keeps `committed_amount`, the running total of its
+submitted, approved and fulfilled orders, so the ceiling check reads one locked
+row instead of summing orders. Every transition that changes what is committed
+locks the framework, then the lot, then the order (lock_for_commitment, always
+in that order) and moves the totals with adjust_commitment() in the same
+transaction; refresh_commitments() recomputes them from the orders (seeds,
+fixtures, reconciliation) and commitment_drift() (selectors) checks them.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ from django.utils.translation import gettext as _
 
 from broker.errors import RuleViolation
 from procurement.models import FrameworkContract, Lot
-from procurement.selectors.frameworks import committed_totals
+from procurement.selectors.frameworks import committed_sum
 
 
 def euros(amount: Decimal) -> str:
@@ -49,10 +57,11 @@ def lock_for_commitment(*, framework_id: int, lot_id: int) -> tuple[FrameworkCon
 def ensure_within_ceilings(*, framework: FrameworkContract, lot: Lot, amount: Decimal) -> None:
     """Refuse (`ceiling_exceeded`) an amount that would push the framework or the lot past its ceiling.
 
-    Recomputes what is committed now; call it under lock_for_commitment() in the
-    transaction that then writes the order, so no concurrent submission slips in.
+    Reads the stored committed amounts of the rows lock_for_commitment() returned: call it under those
+    locks, in the transaction that then writes the order and adjust_commitment(), so no concurrent
+    submission slips in.
     """
-    committed_framework, committed_lot = committed_totals(framework_id=framework.pk, lot_id=lot.pk)
+    committed_framework, committed_lot = framework.committed_amount, lot.committed_amount
     remaining = framework.ceiling - committed_framework
     if amount > remaining:
         raise RuleViolation(
@@ -74,3 +83,39 @@ def ensure_within_ceilings(*, framework: FrameworkContract, lot: Lot, amount: De
                    "ceiling": euros(lot.ceiling)},
                 field="quantity",
             )
+
+
+def adjust_commitment(*, framework: FrameworkContract, lot: Lot, delta: Decimal) -> None:
+    """Add `delta` (negative to free an amount) to the committed totals of a framework and of its lot.
+
+    Call it only while holding the locks of lock_for_commitment(), in the transaction that changes the
+    order's status. The database refuses a total below zero (check constraints).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("adjust_commitment() must run inside transaction.atomic(), under lock_for_commitment()")
+    if not delta:
+        return
+    FrameworkContract.objects.filter(pk=framework.pk).update(committed_amount=F("committed_amount") + delta)
+    Lot.objects.filter(pk=lot.pk).update(committed_amount=F("committed_amount") + delta)
+    framework.committed_amount += delta
+    lot.committed_amount += delta
+
+
+def refresh_commitments(*, framework_ids: list[int] | None = None) -> None:
+    """Recompute the stored committed totals of frameworks (all, or `framework_ids`) and of their lots from
+    their orders: one set-based UPDATE per table.
+
+    For rows written outside the order services (demo history, test fixtures, bulk loads) and for a
+    reconciliation. The rows are locked first, frameworks then lots as submissions do, so a submission
+    running meanwhile is either counted or waits for the recomputation.
+    """
+    frameworks = FrameworkContract.objects.all()
+    lots = Lot.objects.all()
+    if framework_ids is not None:
+        frameworks = frameworks.filter(pk__in=framework_ids)
+        lots = lots.filter(framework_id__in=framework_ids)
+    with transaction.atomic():
+        list(frameworks.select_for_update().order_by("pk").values_list("pk", flat=True))
+        list(lots.select_for_update().order_by("framework_id", "pk").values_list("pk", flat=True))
+        frameworks.update(committed_amount=committed_sum("framework"))
+        lots.update(committed_amount=committed_sum("lot"))

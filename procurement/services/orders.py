@@ -33,7 +33,9 @@ from catalogue.models import Offer
 from catalogue.selectors import offers_visible, with_card_data
 from procurement import rules
 from procurement.models import (
+    FrameworkContract,
     FrameworkStatus,
+    Lot,
     NotificationKind,
     Order,
     OrderEvent,
@@ -41,7 +43,13 @@ from procurement.models import (
     Referencing,
 )
 from procurement.selectors.frameworks import CENT, discounted_price
-from procurement.services.frameworks import ensure_within_ceilings, euros, lock_for_commitment, lock_row
+from procurement.services.frameworks import (
+    adjust_commitment,
+    ensure_within_ceilings,
+    euros,
+    lock_for_commitment,
+    lock_row,
+)
 from procurement.services.notifications import notify
 
 # What a client may set on an order; everything else (prices, status, snapshots) is the server's.
@@ -316,9 +324,10 @@ def _summary(order: Order) -> dict:
 def order_submit(*, order: Order, user, today: date) -> Order:
     """Submit a draft: framework in force, offer referenced and published, doctrine, then the ceilings.
 
-    One transaction: lock the framework then the lot row (fixed order), recompute
-    what is committed, refuse or write. Price, offer, provider, qualification and
-    verdict are snapshotted on the order.
+    One transaction: lock the framework then the lot row (fixed order), then the
+    order; check the amount against their stored committed totals, refuse or write
+    the order and add its amount to both totals. Price, offer, provider,
+    qualification and verdict are snapshotted on the order.
     """
     with transaction.atomic():
         framework, lot = lock_for_commitment(framework_id=order.framework_id, lot_id=order.lot_id)
@@ -335,6 +344,7 @@ def order_submit(*, order: Order, user, today: date) -> Order:
         _record_verdict(order, offer=offer, verdict=verdict, today=today)
         order.submitted_at = timezone.now()
         _move(order, to=OrderStatus.SUBMITTED, user=user)
+        adjust_commitment(framework=framework, lot=lot, delta=order.amount)
         summary = _summary(order)
         body = _("%(person)s a soumis la commande %(reference)s de %(organisation)s : %(offer)s (%(provider)s), "
                  "%(amount)s HT.") % {"person": _person(user), **summary}
@@ -345,9 +355,21 @@ def order_submit(*, order: Order, user, today: date) -> Order:
     return order
 
 
+def _lock_with_commitment(order: Order) -> tuple[Order, FrameworkContract, Lot]:
+    """Lock the order's framework, then its lot, then the order: the order of order_submit, so a transition
+    that frees an amount never deadlocks with a submission. Returns the fresh order and the locked rows."""
+    framework, lot = lock_for_commitment(framework_id=order.framework_id, lot_id=order.lot_id)
+    order = lock_row(Order, pk=order.pk, touch="updated_at")
+    if order.is_committed and (order.framework_id, order.lot_id) != (framework.pk, lot.pk):
+        # A draft moved to another lot and submitted since it was read: its own rows are not the ones locked.
+        raise RuleViolation("order_changed", _("La commande a été modifiée entre-temps : réessayez."))
+    return order, framework, lot
+
+
 def order_approve(*, order: Order, user, today: date) -> Order:
     """Approve a submitted order (an approver of the administration, never its author), re-checking it today."""
     with transaction.atomic():
+        # The order stays committed: the committed totals do not move, so only the order row is locked.
         order = lock_row(Order, pk=order.pk, touch="updated_at")
         rules.ensure_allowed(rules.APPROVE, order=order, user=user)
         _referencing, verdict, offer = _check_orderable(order, today=today)
@@ -373,12 +395,13 @@ def _required_reason(reason: str | None) -> str:
 def order_reject(*, order: Order, user, reason: str) -> Order:
     """Reject a submitted order (an approver of the administration), with a mandatory reason."""
     with transaction.atomic():
-        order = lock_row(Order, pk=order.pk, touch="updated_at")
+        order, framework, lot = _lock_with_commitment(order)
         rules.ensure_allowed(rules.REJECT, order=order, user=user)
         reason = _required_reason(reason)
         order.decided_by = user
         order.decided_at = timezone.now()
         _move(order, to=OrderStatus.REJECTED, user=user, reason=reason)
+        adjust_commitment(framework=framework, lot=lot, delta=-order.amount)
         summary = _summary(order)
         _notify(recipients=_creator(order, actor=user), order=order, event=OrderStatus.REJECTED,
                 title=_("Commande %(reference)s rejetée") % summary,
@@ -390,15 +413,18 @@ def order_reject(*, order: Order, user, reason: str) -> Order:
 def order_cancel(*, order: Order, user, reason: str = "") -> Order:
     """Cancel a draft, submitted or approved order (its author or an approver); frees the amount committed."""
     with transaction.atomic():
-        order = lock_row(Order, pk=order.pk, touch="updated_at")
+        order, framework, lot = _lock_with_commitment(order)
         rules.ensure_allowed(rules.CANCEL, order=order, user=user)
+        freed = order.amount if order.is_committed else Decimal("0")
         _move(order, to=OrderStatus.CANCELLED, user=user, reason=(reason or "").strip())
+        adjust_commitment(framework=framework, lot=lot, delta=-freed)
     return order
 
 
 def order_fulfil(*, order: Order, user) -> Order:
     """The offer's provider declares an approved order fulfilled."""
     with transaction.atomic():
+        # Approved and fulfilled both count as committed: the totals do not move, no framework lock.
         order = lock_row(Order, pk=order.pk, touch="updated_at")
         rules.ensure_allowed(rules.FULFIL, order=order, user=user)
         _move(order, to=OrderStatus.FULFILLED, user=user)

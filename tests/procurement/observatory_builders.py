@@ -31,6 +31,7 @@ from tests.factories import (
     FrameworkFactory,
     LotFactory,
     OfferFactory,
+    OrderFactory,
     OrganisationFactory,
     ProviderFactory,
     QualificationFactory,
@@ -98,7 +99,7 @@ def make_order(*, key: str, offer: Offer, lot: Lot, organisation: Organisation, 
                amount: str, submitted_at: datetime | None, qualified: bool, risk: bool = False,
                ends_on: date = date(2027, 6, 30), valid_until: date | None = date(2027, 3, 15)) -> Order:
     value = Decimal(amount)
-    return Order.objects.create(
+    return OrderFactory(  # keeps the frameworks' stored committed totals true
         reference=f"BC-TEST-{key}", organisation=organisation, created_by=creator, framework=lot.framework,
         lot=lot, offer=offer, quantity=1, unit_price=value, amount=value, sensitivity="non_sensitive",
         starts_on=date(2026, 1, 1), ends_on=ends_on, justification="Test", status=status,

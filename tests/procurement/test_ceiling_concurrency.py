@@ -2,9 +2,10 @@
 
 Each thread has its own database connection and transaction, as concurrent
 requests do; a barrier releases them together. The services lock the framework
-row, then the lot row, and recompute the committed sum inside the transaction,
-so exactly the orders that fit are accepted and every other one is refused
-with `ceiling_exceeded`.
+row, then the lot row, and check the amount against their stored committed
+totals inside the transaction, so exactly the orders that fit are accepted,
+every other one is refused with `ceiling_exceeded`, and the stored totals end
+equal to the sum of the committed orders.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from django.db import connection
 from django.db.models import Sum
 
 from broker.errors import RuleViolation
-from procurement.models import COMMITTED_STATUSES, Order, OrderStatus
+from procurement.models import COMMITTED_STATUSES, FrameworkContract, Lot, Order, OrderStatus
+from procurement.selectors.frameworks import commitment_drift
 from procurement.services import orders as services
 from tests.procurement.order_builders import (
     build_market,
@@ -73,7 +75,7 @@ def committed_total(**scope) -> Decimal:
 
 @pytest.mark.parametrize("capped", ["framework", "lot"])
 def test_concurrent_submissions_never_pass_the_ceiling(provider, users, today, capped):
-    """24 simultaneous submissions of 900 € with 1 800 € left: exactly 2 accepted, 22 `ceiling_exceeded`."""
+    """24 simultaneous 900 € submissions with 1 800 € left: 2 accepted, 22 `ceiling_exceeded`, stored totals exact."""
     ceiling = Decimal("10000.00")
     market = build_market(provider=provider, discount=Decimal("0"),
                           ceiling=ceiling if capped == "framework" else Decimal("1000000.00"),
@@ -93,6 +95,9 @@ def test_concurrent_submissions_never_pass_the_ceiling(provider, users, today, c
     assert refused == ["ceiling_exceeded"] * (THREADS - 2), refused
     assert Order.objects.filter(status=OrderStatus.SUBMITTED).count() == 3
     assert Order.objects.filter(status=OrderStatus.DRAFT).count() == THREADS - 2
+    assert commitment_drift() == []
+    assert FrameworkContract.objects.get(pk=market.framework.pk).committed_amount == total
+    assert Lot.objects.get(pk=market.lot.pk).committed_amount == total
 
 
 def test_concurrent_creates_with_one_idempotency_key_make_one_order(provider, users, today):

@@ -22,6 +22,7 @@ from catalogue.models import (
 )
 from catalogue.search import normalize
 from procurement.models import FrameworkContract, Lot, Order, OrderStatus, Organisation, Referencing, UserProfile
+from procurement.selectors.frameworks import commitment_drift
 from procurement.validators import validate_siret
 
 COUNTED = (Provider, Offer, OfferLocation, Certification, Qualification, QualificationEvent, Organisation,
@@ -43,16 +44,20 @@ def counts() -> dict[str, int]:
 
 
 def test_seed_demo_twice_changes_nothing(db, settings):
-    """A second run creates no row, records no event and changes no value."""
+    """A second run creates no row, records no event and changes no value (committed totals included)."""
     settings.DEMO_PASSWORD = "demo-password-1"
     seed()
     first_counts = counts()
     first_values = (list(Offer.objects.order_by("pk").values()), list(Qualification.objects.order_by("pk").values()),
                     list(User.objects.order_by("pk").values()))
+    first_totals = list(Lot.objects.order_by("pk").values_list("framework__committed_amount", "committed_amount"))
 
     output = seed()
 
     assert counts() == first_counts
+    assert commitment_drift() == [] and FrameworkContract.objects.get().committed_amount > 0
+    assert list(Lot.objects.order_by("pk").values_list("framework__committed_amount", "committed_amount")) == \
+        first_totals
     assert (list(Offer.objects.order_by("pk").values()), list(Qualification.objects.order_by("pk").values()),
             list(User.objects.order_by("pk").values())) == first_values
     assert "0 créée(s), 0 mise(s) à jour, 24 inchangée(s), 0 rejetée(s)" in output

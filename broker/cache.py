@@ -1,0 +1,64 @@
+"""The Redis cache, made optional: when Redis cannot be reached, reads miss and writes are dropped.
+
+Everything Courtier caches (facet and result counts, key figures, the observatory's figures,
+API throttle history) can be computed again from PostgreSQL, so an unreachable Redis must
+slow pages down, not break them with a 500. Each failure is logged.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+logger = logging.getLogger(__name__)
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, OSError)
+
+
+class ResilientRedisCache(RedisCache):
+    def _unreachable(self, operation: str, error: Exception) -> None:
+        logger.warning("Cache unavailable (%s skipped): %s", operation, error)
+
+    def get(self, key, default=None, version=None):
+        try:
+            return super().get(key, default, version)
+        except UNREACHABLE as error:
+            self._unreachable("get", error)
+            return default
+
+    def get_many(self, keys, version=None):
+        try:
+            return super().get_many(keys, version)
+        except UNREACHABLE as error:
+            self._unreachable("get_many", error)
+            return {}
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            super().set(key, value, timeout, version)
+        except UNREACHABLE as error:
+            self._unreachable("set", error)
+
+    def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
+        try:
+            return super().add(key, value, timeout, version)
+        except UNREACHABLE as error:
+            self._unreachable("add", error)
+            return False
+
+    def delete(self, key, version=None):
+        try:
+            return super().delete(key, version)
+        except UNREACHABLE as error:
+            self._unreachable("delete", error)
+            return False
+
+    def clear(self):
+        try:
+            return super().clear()
+        except UNREACHABLE as error:
+            self._unreachable("clear", error)
+            return False
