@@ -214,7 +214,6 @@ def measure_get(client: Client, measure: Measure, *, iterations: int, floor: boo
             measure.notes = f"HTTP {response.status_code} during the run"
     with CaptureQueriesContext(connection) as captured:
         client.get(measure.url)
-    measure.cold_p50_ms, measure.cold_p95_ms = cold_timings(client, measure.url, samples=min(10, iterations))
     measure.samples = len(timings)
     measure.p50_ms, measure.p95_ms, measure.p99_ms = (
         round(percentile(timings, f), 1) for f in (0.50, 0.95, 0.99))
@@ -223,6 +222,8 @@ def measure_get(client: Client, measure: Measure, *, iterations: int, floor: boo
         measure.floor_p50_ms = round(floor_of([q["sql"] for q in captured.captured_queries],
                                               iterations=max(5, iterations // 2)), 2)
         measure.ratio = round(measure.p50_ms / measure.floor_p50_ms, 1) if measure.floor_p50_ms else None
+    # Last: each request resets the connection's query log that `captured` reads.
+    measure.cold_p50_ms, measure.cold_p95_ms = cold_timings(client, measure.url, samples=min(10, iterations))
     return measure
 
 
