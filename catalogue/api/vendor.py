@@ -88,6 +88,19 @@ class CurationViewSet(viewsets.GenericViewSet):
         return Response(serializer_class(instance, context=self.get_serializer_context()).data, status=status_code)
 
 
+class ReviewViewSet(CurationViewSet):
+    """A review queue's item and its decisions: each runs a service taking `<target_name>=`, user= and comment=."""
+
+    permission_classes = (permissions.IsAuthenticated, IsCatalogueManager)
+    target_name = ""  # and `_decided(target)`: the item as the answer shows it after the decision
+
+    def _decide(self, request: Request, service) -> Response:
+        target = self.get_object()
+        comment = self._input(DecisionInputSerializer, request.data)["comment"]
+        _services_refusal(lambda: service(**{self.target_name: target}, user=request.user, comment=comment))
+        return self._decided(target)
+
+
 def _services_refusal(call):
     """Run a service call; a PermissionDenied from Django becomes DRF's 403."""
     try:
@@ -201,10 +214,10 @@ class VendorProviderView(APIView):
                            responses={200: ReviewOfferSerializer, 401: UNAUTHENTICATED, 403: NOT_MANAGER,
                                       404: NOT_FOUND}),
 )
-class ReviewOfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CurationViewSet):
+class ReviewOfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ReviewViewSet):
     """Submitted offers awaiting a catalogue manager's decision (catalogue managers only)."""
 
-    permission_classes = (permissions.IsAuthenticated, IsCatalogueManager)
+    target_name = "offer"
     serializer_class = ReviewOfferSerializer
     lookup_field = "slug"
 
@@ -222,10 +235,7 @@ class ReviewOfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Curat
                               403: NOT_MANAGER, 404: NOT_FOUND})
     @action(detail=True, methods=["post"])
     def publish(self, request: Request, slug: str) -> Response:
-        offer = self.get_object()
-        comment = self._input(DecisionInputSerializer, request.data)["comment"]
-        _services_refusal(lambda: services.offer_publish(offer=offer, user=request.user, comment=comment))
-        return self._decided(offer)
+        return self._decide(request, services.offer_publish)
 
     @extend_schema(summary=_("Demander des modifications au fournisseur"), tags=["reviews"],
                    request=DecisionInputSerializer,
@@ -233,10 +243,7 @@ class ReviewOfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Curat
                               403: NOT_MANAGER, 404: NOT_FOUND})
     @action(detail=True, methods=["post"], url_path="request-changes")
     def request_changes(self, request: Request, slug: str) -> Response:
-        offer = self.get_object()
-        comment = self._input(DecisionInputSerializer, request.data)["comment"]
-        _services_refusal(lambda: services.offer_request_changes(offer=offer, user=request.user, comment=comment))
-        return self._decided(offer)
+        return self._decide(request, services.offer_request_changes)
 
 
 @extend_schema_view(
@@ -247,10 +254,10 @@ class ReviewOfferViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Curat
                            responses={200: OfferRevisionSerializer, 401: UNAUTHENTICATED, 403: NOT_MANAGER,
                                       404: NOT_FOUND}),
 )
-class ReviewRevisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, CurationViewSet):
+class ReviewRevisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ReviewViewSet):
     """Revisions of published offers awaiting a decision (catalogue managers only)."""
 
-    permission_classes = (permissions.IsAuthenticated, IsCatalogueManager)
+    target_name = "revision"
     serializer_class = OfferRevisionSerializer
 
     def get_queryset(self):
@@ -268,10 +275,7 @@ class ReviewRevisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Cu
                               403: NOT_MANAGER, 404: NOT_FOUND})
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, pk: str) -> Response:
-        revision = self.get_object()
-        comment = self._input(DecisionInputSerializer, request.data)["comment"]
-        _services_refusal(lambda: services.revision_approve(revision=revision, user=request.user, comment=comment))
-        return self._decided(revision)
+        return self._decide(request, services.revision_approve)
 
     @extend_schema(summary=_("Renvoyer la modification au fournisseur"), tags=["reviews"],
                    request=DecisionInputSerializer,
@@ -279,11 +283,7 @@ class ReviewRevisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Cu
                               403: NOT_MANAGER, 404: NOT_FOUND})
     @action(detail=True, methods=["post"], url_path="request-changes")
     def request_changes(self, request: Request, pk: str) -> Response:
-        revision = self.get_object()
-        comment = self._input(DecisionInputSerializer, request.data)["comment"]
-        _services_refusal(lambda: services.revision_request_changes(revision=revision, user=request.user,
-                                                                    comment=comment))
-        return self._decided(revision)
+        return self._decide(request, services.revision_request_changes)
 
 
 routes = [

@@ -35,6 +35,39 @@ REVISION_DECISIONS = (
     (REQUEST_CHANGES, gettext_lazy("Demander des modifications"), "fr-btn--secondary"),
 )
 
+# What each decision runs (a service taking offer= or revision=, user= and comment=) and the message it leaves.
+OFFER_ACTIONS = {
+    PUBLISH: (services.offer_publish, gettext_lazy("« %(offer)s » est publiée.")),
+    REQUEST_CHANGES: (services.offer_request_changes,
+                      gettext_lazy("Modifications demandées au fournisseur pour « %(offer)s ».")),
+}
+REVISION_ACTIONS = {
+    APPROVE: (services.revision_approve, gettext_lazy("Modification de « %(offer)s » approuvée et publiée.")),
+    REQUEST_CHANGES: (services.revision_request_changes,
+                      gettext_lazy("Modification de « %(offer)s » renvoyée au fournisseur.")),
+}
+
+
+def _take_decision(request: HttpRequest, form: ReviewDecisionForm, actions: dict, *, target: dict,
+                   offer: Offer, missing: str) -> HttpResponse | None:
+    """Run the decision chosen in the POST with the form's comment: a redirect to the queue once it is
+    taken; None when it is not (the form then says why)."""
+    valid = form.is_valid()
+    chosen = actions.get(request.POST.get("decision"))
+    if chosen is None:
+        form.add_error(None, missing)
+        return None
+    if not valid:
+        return None
+    service, message = chosen
+    try:
+        service(**target, user=request.user, comment=form.cleaned_data["comment"])
+    except RuleViolation as violation:
+        form.add_violation(violation)
+        return None
+    messages.success(request, message % {"offer": offer.name})
+    return redirect("review:queue")
+
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
@@ -61,23 +94,10 @@ def offer_review(request: HttpRequest, slug: str) -> HttpResponse:
     form = ReviewDecisionForm(request.POST if request.method == "POST" else None)
     status = 200
     if form.is_bound:
-        decision = request.POST.get("decision")
-        if form.is_valid() and decision in (PUBLISH, REQUEST_CHANGES):
-            comment = form.cleaned_data["comment"]
-            try:
-                if decision == PUBLISH:
-                    services.offer_publish(offer=offer, user=request.user, comment=comment)
-                    messages.success(request, _("« %(offer)s » est publiée.") % {"offer": offer.name})
-                else:
-                    services.offer_request_changes(offer=offer, user=request.user, comment=comment)
-                    messages.success(request, _("Modifications demandées au fournisseur pour « %(offer)s ».")
-                                     % {"offer": offer.name})
-            except RuleViolation as violation:
-                form.add_violation(violation)
-            else:
-                return redirect("review:queue")
-        elif decision not in (PUBLISH, REQUEST_CHANGES):
-            form.add_error(None, _("Choisissez une décision : publier ou demander des modifications."))
+        taken = _take_decision(request, form, OFFER_ACTIONS, target={"offer": offer}, offer=offer,
+                               missing=_("Choisissez une décision : publier ou demander des modifications."))
+        if taken:
+            return taken
         status = 400
         offer = vendor_selectors.review_offer(user=request.user, slug=slug)
     return render(request, "review/offer_review.html", {
@@ -102,24 +122,10 @@ def revision_review(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReviewDecisionForm(request.POST if request.method == "POST" else None)
     status = 200
     if form.is_bound:
-        decision = request.POST.get("decision")
-        if form.is_valid() and decision in (APPROVE, REQUEST_CHANGES):
-            comment = form.cleaned_data["comment"]
-            try:
-                if decision == APPROVE:
-                    services.revision_approve(revision=revision, user=request.user, comment=comment)
-                    messages.success(request, _("Modification de « %(offer)s » approuvée et publiée.")
-                                     % {"offer": revision.offer.name})
-                else:
-                    services.revision_request_changes(revision=revision, user=request.user, comment=comment)
-                    messages.success(request, _("Modification de « %(offer)s » renvoyée au fournisseur.")
-                                     % {"offer": revision.offer.name})
-            except RuleViolation as violation:
-                form.add_violation(violation)
-            else:
-                return redirect("review:queue")
-        elif decision not in (APPROVE, REQUEST_CHANGES):
-            form.add_error(None, _("Choisissez une décision : approuver ou demander des modifications."))
+        taken = _take_decision(request, form, REVISION_ACTIONS, target={"revision": revision}, offer=revision.offer,
+                               missing=_("Choisissez une décision : approuver ou demander des modifications."))
+        if taken:
+            return taken
         status = 400
         revision = vendor_selectors.review_revision(user=request.user, pk=pk)
     return render(request, "review/revision_review.html", {
