@@ -226,8 +226,8 @@ def build(scale: Scale, *, log=print) -> Dataset:
             search_document = normalize(" ".join([name, provider[1], category, model, description]))
             published_at = now - timedelta(days=rng.randint(1, 1000)) if state in ("published", "withdrawn") else None
             offers.append((offer_id, provider[0], name, f"offre-{n:06d}", model, category, description,
-                           Decimal(rng.randint(5, 5000)), rng.choice(PRICE_UNITS), state, search_document,
-                           published_at, now, now))
+                           Decimal(rng.randint(5, 5000)), rng.choice(PRICE_UNITS), state, provider[1],
+                           search_document, published_at, now, now))
             offer_models[offer_id] = model
             if state == "published":
                 published.append(offer_id)
@@ -243,7 +243,8 @@ def build(scale: Scale, *, log=print) -> Dataset:
                                            today + timedelta(days=rng.randint(-100, 1000))))
         counts["offers"] = _copy(cursor, "catalogue_offer", [
             "id", "provider_id", "name", "slug", "service_model", "category", "description", "list_price",
-            "price_unit", "state", "search_document", "published_at", "created_at", "updated_at"], offers)
+            "price_unit", "state", "provider_name", "search_document", "published_at", "created_at", "updated_at"],
+            offers)
         counts["offer locations"] = _copy(cursor, "catalogue_offerlocation", ["offer_id", "country"], locations)
         counts["certifications"] = _copy(cursor, "catalogue_certification",
                                          ["offer_id", "kind", "reference", "valid_until"], certifications)

@@ -90,7 +90,8 @@ def populate(size: int, *, seed: int) -> None:
                                     batch_size=INSERT_BATCH)
     users("bench-anssi", QUALIFIERS, roles.QUALIFIER)
     offers = Offer.objects.bulk_create([
-        Offer(provider=providers[n % len(providers)], name=f"Offre {n}", slug=f"bench-offre-{n}",
+        Offer(provider=providers[n % len(providers)], provider_name=providers[n % len(providers)].name,
+              name=f"Offre {n}", slug=f"bench-offre-{n}",
               service_model="IaaS", state=OfferState.PUBLISHED, list_price=Decimal("100.00"))
         for n in range(size)
     ], batch_size=INSERT_BATCH)

@@ -125,6 +125,7 @@ class ProviderChangesMixin:
                 Provider.objects.filter(pk=obj.pk).update(updated_at=timezone.now(),
                                                           **{name: getattr(obj, name) for name in others})
                 bump_after_commit()  # update() sends no post_save
+                obj.refresh_offer_copies()
             if profile:
                 provider_update_profile(provider=obj, user=request.user, values=profile)
         return None

@@ -69,6 +69,14 @@ class OfferFilterSet(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         self.today = today or selectors.today_local()
 
+    def get_form_class(self):
+        """The search form's class, built once: django-filter would build it, and every form field, per request."""
+        form_class = type(self).__dict__.get("_form_class")
+        if form_class is None:
+            form_class = super().get_form_class()
+            type(self)._form_class = form_class
+        return form_class
+
     def noop(self, queryset, name, value):
         """Each parameter is applied by selectors.filter_offers, all together, in filter_queryset."""
         return queryset
@@ -93,8 +101,7 @@ class OfferFilterSet(django_filters.FilterSet):
     def filter_queryset(self, queryset):
         filters = self.search_filters
         offers = selectors.filter_offers(queryset, filters=filters, today=self.today)
-        ordering = selectors.ORDERINGS[filters.get("ordering") or selectors.DEFAULT_ORDERING]
-        return selectors.with_card_data(offers).order_by(*ordering, "pk")
+        return selectors.ordered(offers, filters.get("ordering"))
 
 
 def search_form_errors(filterset: OfferFilterSet) -> dict[str, list[str]]:

@@ -20,6 +20,7 @@ from django.db.models import QuerySet
 from broker.spreadsheet import BOM, csv_cell
 from catalogue.filters import OfferFilterSet
 from catalogue.models import Offer, OfferState
+from catalogue.selectors import with_card_data
 
 CHUNK_SIZE = 500
 
@@ -44,7 +45,7 @@ def _iso(value: date | datetime | None) -> str | None:
 
 
 def offer_row(offer: Offer) -> dict:
-    """One offer as the export shows it (the offer was loaded by selectors.with_card_data)."""
+    """One offer as the export shows it (loaded with selectors.with_card_data)."""
     qualification = offer.current_qualification
     return {
         "offer": offer.name,
@@ -71,8 +72,8 @@ def offer_row(offer: Offer) -> dict:
 
 
 def rows(offers: QuerySet) -> Iterator[dict]:
-    """The export's rows, read from the database a chunk at a time."""
-    for offer in offers.iterator(chunk_size=CHUNK_SIZE):
+    """The export's rows, read from the database a chunk at a time, each chunk with its card data."""
+    for offer in with_card_data(offers).iterator(chunk_size=CHUNK_SIZE):
         yield offer_row(offer)
 
 

@@ -27,11 +27,12 @@ from catalogue.models import (
 )
 from catalogue.search import filter_by_keywords, keywords
 
+# Offer.provider_name is the provider's name copied on the offer: sorting by it needs no join.
 ORDERINGS = {
-    "name": ("name", "provider__name"),
-    "-name": ("-name", "provider__name"),
-    "provider": ("provider__name", "name"),
-    "-provider": ("-provider__name", "name"),
+    "name": ("name", "provider_name"),
+    "-name": ("-name", "provider_name"),
+    "provider": ("provider_name", "name"),
+    "-provider": ("-provider_name", "name"),
     "valid_until": ("current_valid_until", "name"),
     "-valid_until": ("-current_valid_until", "name"),
     "price": ("list_price", "name"),
@@ -76,16 +77,21 @@ def offers_in_scope(scope: str) -> QuerySet:
 
 def with_card_data(offers: QuerySet) -> QuerySet:
     """Load what an offer card and the doctrine need, in a fixed number of queries."""
-    # At most one current decision per offer (a unique partial index): no ORDER BY needed in the subqueries.
-    current = current_qualifications().filter(offer=OuterRef("pk")).order_by()
-    return offers.select_related("provider").annotate(
-        current_status=Subquery(current.values("status")[:1]),
-        current_valid_until=Subquery(current.values("valid_until")[:1]),
-    ).prefetch_related(
+    return offers.select_related("provider").prefetch_related(
         Prefetch("qualifications", queryset=current_qualifications(), to_attr="current_qualifications"),
         "certifications",
         "locations",
     )
+
+
+def ordered(offers: QuerySet, ordering: str | None) -> QuerySet:
+    """`offers` in one of the ORDERINGS (the default one when None), ties broken by primary key."""
+    fields = ORDERINGS.get(ordering or DEFAULT_ORDERING, ORDERINGS[DEFAULT_ORDERING])
+    if any(field.lstrip("-") == "current_valid_until" for field in fields):
+        # At most one current decision per offer (a unique partial index): no ORDER BY in the subquery.
+        current = current_qualifications().filter(offer=OuterRef("pk")).order_by()
+        offers = offers.annotate(current_valid_until=Subquery(current.values("valid_until")[:1]))
+    return offers.order_by(*fields, "pk")
 
 
 def eligible_q(sensitivity: str, *, start: date, today: date) -> Q:
@@ -173,21 +179,59 @@ def page_ids(offers: QuerySet) -> QuerySet:
     return offers.select_related(None).prefetch_related(None).values_list("pk", flat=True)
 
 
-def page_cards(offers: QuerySet, ids) -> list:
-    """The offers of `offers` whose ids are `ids` (one page), in that order, with their card data."""
+def page_cards(ids) -> list[Offer]:
+    """The offers whose ids are `ids` (one page of a search), in that order, with their card data.
+
+    The ids come from a search the user may see (page_ids): the cards are loaded by primary key
+    alone, without the search's conditions again, and their relations with load_card_relations.
+    """
     ids = list(ids)
     if not ids:
         return []
-    found = {offer.pk: offer for offer in offers.filter(pk__in=ids)}
-    return [found[pk] for pk in ids if pk in found]
+    found = {offer.pk: offer for offer in Offer.objects.filter(pk__in=ids).select_related("provider")}
+    offers = [found[pk] for pk in ids if pk in found]
+    load_card_relations(offers)
+    return offers
+
+
+def load_card_relations(offers: list[Offer]) -> None:
+    """Attach what a card and the doctrine read (current decision, certifications, locations) to `offers`,
+    in three plain queries: what prefetch_related would load, without its per-object machinery, which
+    cost most of a page's time (bench/run.py). Offer.current_qualification and Offer._related read them."""
+    by_id = {offer.pk: offer for offer in offers}
+    current = _rows_by_offer(current_qualifications().filter(offer_id__in=by_id), by_id)
+    certifications = _rows_by_offer(Certification.objects.filter(offer_id__in=by_id).order_by("kind"), by_id)
+    locations = _rows_by_offer(OfferLocation.objects.filter(offer_id__in=by_id).order_by("country"), by_id)
+    for pk, offer in by_id.items():
+        offer.current_qualifications = current[pk]
+        offer._prefetched_objects_cache = {
+            "certifications": _loaded(Certification, certifications[pk]),
+            "locations": _loaded(OfferLocation, locations[pk]),
+        }
+
+
+def _rows_by_offer(rows: QuerySet, offers: dict[int, Offer]) -> dict[int, list]:
+    """`rows` grouped by their offer's id (every offer present), each row pointing back at its offer."""
+    grouped: dict[int, list] = {pk: [] for pk in offers}
+    for row in rows:
+        row._state.fields_cache["offer"] = offers[row.offer_id]
+        grouped[row.offer_id].append(row)
+    return grouped
+
+
+def _loaded(model, rows: list) -> QuerySet:
+    """A queryset already holding `rows`, as prefetch_related leaves one (so `.all()` needs no query)."""
+    queryset = model.objects.all()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    return queryset
 
 
 def offers_search(*, filters: dict, user, today: date | None = None) -> QuerySet:
     """The offers `user` may see that match `filters`, sorted, with what a result card shows."""
     today = today or today_local()
     offers = filter_offers(offers_visible(user=user), filters=filters, today=today)
-    ordering = ORDERINGS.get(filters.get("ordering") or DEFAULT_ORDERING, ORDERINGS[DEFAULT_ORDERING])
-    return with_card_data(offers).order_by(*ordering, "pk")
+    return with_card_data(ordered(offers, filters.get("ordering")))
 
 
 FACETS = ("service_model", "qualification", "certification", "provider", "data_location", "eligible_for",

@@ -6,6 +6,9 @@ serializer context that the views fill in; nothing here reads the clock.
 
 from __future__ import annotations
 
+from functools import cached_property
+
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -24,12 +27,24 @@ from catalogue.models import (
 )
 
 
+URL_SLUG = "offer-slug"  # a placeholder for the slug of each offer (slugs need no URL quoting)
+
+
 def _iso(day) -> str | None:
     return None if day is None else day.isoformat()
 
 
-def _decimal(field: serializers.DecimalField, value) -> str | None:
-    return None if value is None else field.to_representation(value)
+def _price_field() -> serializers.DecimalField:
+    """The field ModelSerializer makes of Offer.list_price, built once rather than for every serializer."""
+    price = Offer._meta.get_field("list_price")
+    return serializers.DecimalField(max_digits=price.max_digits, decimal_places=price.decimal_places)
+
+
+PRICE = _price_field()
+
+
+def _decimal(value) -> str | None:
+    return None if value is None else PRICE.to_representation(value)
 
 
 def _absolute(serializer: serializers.Serializer, path: str) -> str:
@@ -148,7 +163,7 @@ class OfferSerializer(serializers.ModelSerializer):
             "service_model": offer.service_model,
             "category": offer.category,
             "description": offer.description,
-            "list_price": _decimal(self.fields["list_price"], offer.list_price),
+            "list_price": _decimal(offer.list_price),
             "price_unit": offer.price_unit,
             "state": offer.state,
             "data_locations": self.get_data_locations(offer),
@@ -183,7 +198,13 @@ class OfferSerializer(serializers.ModelSerializer):
         return [verdict.as_dict() for verdict in verdicts]
 
     def get_url(self, offer: Offer) -> str:
-        return _absolute(self, offer.get_absolute_url())
+        before, _slug, after = self._url_around_slug
+        return f"{before}{offer.slug}{after}"
+
+    @cached_property
+    def _url_around_slug(self) -> tuple[str, str, str]:
+        """An offer page's absolute URL split around its slug: reversed once per page, not once per offer."""
+        return _absolute(self, reverse("catalogue:offer-detail", args=[URL_SLUG])).rpartition(URL_SLUG)
 
 
 class QualificationAbilitiesSerializer(serializers.Serializer):

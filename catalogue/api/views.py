@@ -50,7 +50,7 @@ class OfferPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         ids = super().paginate_queryset(selectors.page_ids(queryset), request, view)
-        return None if ids is None else selectors.page_cards(queryset, ids)
+        return None if ids is None else selectors.page_cards(ids)
 
 
 class CatalogueViewSet(viewsets.GenericViewSet):

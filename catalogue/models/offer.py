@@ -58,6 +58,10 @@ class Offer(models.Model):
                                   help_text=_("Par exemple : « par vCPU et par mois »."))
     state = models.CharField(_("état de publication"), max_length=20, choices=OfferState.choices,
                              default=OfferState.DRAFT, db_index=True)
+    provider_name = models.CharField(
+        _("nom du fournisseur"), max_length=200, editable=False, default="",
+        help_text=_("Copie du nom du fournisseur, pour trier le catalogue sans jointure."),
+    )
     search_document = models.TextField(
         _("texte de recherche"), blank=True, editable=False,
         help_text=_("Nom, fournisseur, catégorie et description sans accents ni majuscules."),
@@ -77,21 +81,26 @@ class Offer(models.Model):
         ]
         indexes = [
             models.Index(fields=["state", "service_model"], name="offer_state_model_idx"),
-            # The published catalogue in its default order (provider, then name): counted and paged from
-            # the index alone, provider by provider, without sorting every offer.
-            models.Index(fields=["provider", "name", "id"], condition=Q(state=OfferState.PUBLISHED),
-                         name="offer_published_order_idx"),
+            # The published catalogue in its default order (provider, then name): paged from the index
+            # alone, even a deep page, without joining the providers or sorting every offer.
+            models.Index(fields=["provider_name", "name", "id"], condition=Q(state=OfferState.PUBLISHED),
+                         name="offer_published_sort_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.provider.name} — {self.name}"
 
     def save(self, *args, **kwargs) -> None:
-        self.search_document = self.build_search_document()
+        self.copy_provider_name()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None:
-            kwargs["update_fields"] = {*update_fields, "search_document"}
+            kwargs["update_fields"] = {*update_fields, "provider_name", "search_document"}
         super().save(*args, **kwargs)
+
+    def copy_provider_name(self) -> None:
+        """Refresh what the offer copies from its provider: the sort key and the search text."""
+        self.provider_name = self.provider.name
+        self.search_document = self.build_search_document()
 
     def get_absolute_url(self) -> str:
         return reverse("catalogue:offer-detail", args=[self.slug])

@@ -10,6 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from catalogue import doctrine
 from catalogue.countries import COUNTRY_CHOICES
+from catalogue.freshness import bump_after_commit
+from catalogue.models.offer import Offer
 
 siren_validator = RegexValidator(r"^\d{9}$", _("Un SIREN compte exactement 9 chiffres."))
 percent_validators = [MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))]
@@ -73,6 +75,24 @@ class Provider(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        self.refresh_offer_copies()
+
+    def refresh_offer_copies(self) -> int:
+        """After a rename, refresh the offers' copies of the name (sort key, search text); how many changed.
+
+        Every offer save copies its provider's name; this covers the other way round, and any path that
+        changes the name with `update()` must call it too (the admin does)."""
+        stale = list(Offer.objects.filter(provider=self).exclude(provider_name=self.name))
+        for offer in stale:
+            offer.provider = self
+            offer.copy_provider_name()
+        if stale:
+            Offer.objects.bulk_update(stale, ["provider_name", "search_document"])
+            bump_after_commit()  # bulk_update() sends no post_save
+        return len(stale)
 
     def get_absolute_url(self) -> str:
         return reverse("catalogue:provider-detail", args=[self.slug])

@@ -111,7 +111,7 @@ def offer_list(request: HttpRequest) -> HttpResponse:
         "ellipsis": Paginator.ELLIPSIS,
         "results": [
             {"offer": offer, "verdicts": selectors.offer_verdicts(offer=offer, today=today)}
-            for offer in selectors.page_cards(filterset.qs, page.object_list)
+            for offer in selectors.page_cards(page.object_list)
         ],
     })
     return render(request, "catalogue/offer_list.html", context)
