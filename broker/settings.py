@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "broker",
     "catalogue",
     "procurement",
     "audit",
@@ -82,7 +83,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "dsfr.context_processors.site_config",
+                "broker.site_config.site_config",
                 "broker.context_processors.courtier",
             ],
         },
@@ -130,7 +131,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Axes first: it refuses a locked-out client before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "broker.backends.LockoutBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "broker.backends.UserBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "catalogue:home"
@@ -227,7 +228,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = DATA_UPLOAD_MAX_MEMORY_SIZE
 REST_FRAMEWORK = {
     # Token first: an anonymous request then answers 401 with "WWW-Authenticate: Token".
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "broker.backends.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],

@@ -26,7 +26,6 @@ from catalogue.models import (
     QualificationStatus,
 )
 
-
 URL_SLUG = "offer-slug"  # a placeholder for the slug of each offer (slugs need no URL quoting)
 
 

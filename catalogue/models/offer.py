@@ -97,13 +97,13 @@ class Offer(models.Model):
             kwargs["update_fields"] = {*update_fields, "provider_name", "search_document"}
         super().save(*args, **kwargs)
 
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:offer-detail", args=[self.slug])
+
     def copy_provider_name(self) -> None:
         """Refresh what the offer copies from its provider: the sort key and the search text."""
         self.provider_name = self.provider.name
         self.search_document = self.build_search_document()
-
-    def get_absolute_url(self) -> str:
-        return reverse("catalogue:offer-detail", args=[self.slug])
 
     def build_search_document(self) -> str:
         return normalize(" ".join([self.name, self.provider.name, self.category, self.service_model,

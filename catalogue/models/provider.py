@@ -80,6 +80,9 @@ class Provider(models.Model):
         super().save(*args, **kwargs)
         self.refresh_offer_copies()
 
+    def get_absolute_url(self) -> str:
+        return reverse("catalogue:provider-detail", args=[self.slug])
+
     def refresh_offer_copies(self) -> int:
         """After a rename, refresh the offers' copies of the name (sort key, search text); how many changed.
 
@@ -93,9 +96,6 @@ class Provider(models.Model):
             Offer.objects.bulk_update(stale, ["provider_name", "search_document"])
             bump_after_commit()  # bulk_update() sends no post_save
         return len(stale)
-
-    def get_absolute_url(self) -> str:
-        return reverse("catalogue:provider-detail", args=[self.slug])
 
     def facts(self) -> doctrine.ProviderFacts:
         return doctrine.ProviderFacts(

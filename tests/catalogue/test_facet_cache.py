@@ -62,6 +62,7 @@ def warm(client, url: str = CATALOGUE) -> dict:
 
 def test_second_request_serves_cached_counts(client, coffre):
     """The first request counts in SQL, the second runs only the page's non-facet queries, same counts."""
+    client.get("/")  # the site's configuration is cached from any page (broker/site_config.py)
     first, first_sqls = counted(client)
     second, second_sqls = counted(client)
     assert facet_queries(first_sqls) >= 10
