@@ -212,3 +212,18 @@ def test_several_bad_values_are_all_named(api, catalogue):
     body = api(None).get(OFFERS, {"valid_on": "x", "eligible_for": "y", "q": "ok"}).json()
 
     assert set(body) == {"code", "valid_on", "eligible_for"}
+
+
+def test_search_form_shares_no_state_between_requests(api, users, db):
+    """The search form's fields are built once (catalogue.filters.SharedOnCopy): a provider added since is a
+    valid value, and one request's error does not carry over to the next."""
+    client = api(users["buyer"])
+    assert client.get(OFFERS, {"data_location": "XX"}).status_code == 400
+
+    late = ProviderFactory(name="Arrivé après", slug="arrive-apres")
+    OfferFactory(provider=late, name="Nouvelle offre", state=OfferState.PUBLISHED)
+
+    response = client.get(OFFERS, {"provider": "arrive-apres", "data_location": "FR"})
+    assert response.status_code == 200
+    assert [offer["name"] for offer in response.json()["results"]] == ["Nouvelle offre"]
+    assert client.get(OFFERS, {"provider": "inconnu"}).json()["code"] == "invalid_filter"
