@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.cache import cache
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from tests.factories import OfferFactory
 
@@ -36,3 +37,21 @@ def test_catalogue_and_api_answer_without_redis(redis_down, client, settings):
     assert response.status_code == 200
     assert response.json()["count"] == 1
     assert client.get("/").status_code == 200
+
+
+def test_one_redis_client_serves_every_operation(settings):
+    """The cache keeps one redis.Redis per connection pool (not one per operation), and it works."""
+    from django.core.cache import caches
+
+    settings.CACHES = {"default": {"BACKEND": "broker.cache.ResilientRedisCache",
+                                   "LOCATION": "redis://127.0.0.1:6379/15"}}
+    redis_cache = caches["default"]
+    client = redis_cache._cache.get_client()
+    try:
+        client.ping()
+    except RedisConnectionError:
+        pytest.skip("no Redis on 127.0.0.1:6379 (CI starts one)")
+    redis_cache.set("courtier-test-key", {"n": 1}, 30)
+    assert redis_cache.get("courtier-test-key") == {"n": 1}
+    assert redis_cache._cache.get_client(write=True) is client
+    redis_cache.delete("courtier-test-key")
