@@ -232,7 +232,8 @@ def endpoints(dataset, *, visible_offers: int) -> list[tuple[str, Measure]]:
     offers = "/api/v1/offers/"
     return [
         ("api", Measure("offers API, no filter", offers, TARGET_OFFERS_API)),
-        ("api", Measure("offers API, page_size=100", f"{offers}?page_size=100", TARGET_OFFERS_API)),
+        # Not in the list: five times the cards of a default page, reported without a target.
+        ("api", Measure("offers API, page_size=100", f"{offers}?page_size=100", None)),
         ("api", Measure("offers API, three facets", f"{offers}?service_model=IaaS&certification=iso27001"
                                                     "&data_location=FR", TARGET_OFFERS_API)),
         ("api", Measure("offers API, keyword", f"{offers}?q=stockage%20securise", TARGET_OFFERS_API)),

@@ -358,7 +358,9 @@ def _provider_counts(offers: QuerySet, *, chosen) -> tuple[dict[str, int], int]:
 
 def offer_detail(*, slug: str, user) -> Offer:
     """One offer the user may see (Offer.DoesNotExist otherwise, which views turn into 404)."""
-    return with_card_data(offers_visible(user=user)).get(slug=slug)
+    offer = offers_visible(user=user).select_related("provider").get(slug=slug)
+    load_card_relations([offer])
+    return offer
 
 
 def offer_verdicts(*, offer: Offer, today: date | None = None, start: date | None = None) -> list:
