@@ -194,6 +194,13 @@ def page_cards(ids) -> list[Offer]:
     return offers
 
 
+def offer_with_facts(pk: int) -> Offer:
+    """One offer, whatever its state, with what the doctrine reads of it (Offer.facts) loaded."""
+    offer = Offer.objects.select_related("provider").get(pk=pk)
+    load_card_relations([offer])
+    return offer
+
+
 def load_card_relations(offers: list[Offer]) -> None:
     """Attach what a card and the doctrine read (current decision, certifications, locations) to `offers`,
     in three plain queries: what prefetch_related would load, without its per-object machinery, which

@@ -39,10 +39,12 @@ class FacetOption:
 
 @dataclass(frozen=True)
 class Facet:
+    """Plain, hashable values: the tag that renders the facets reuses the markup of equal ones."""
+
     name: str
     legend: str
     multiple: bool
-    options: list[FacetOption]
+    options: tuple[FacetOption, ...]
     note: str = ""
 
     @property
@@ -82,11 +84,12 @@ def offer_list(request: HttpRequest) -> HttpResponse:
     valid = filterset.is_valid()
     filters = filterset.search_filters  # on an invalid search, only the parameters that passed
     counts = selectors.facet_counts(filters=filters, user=request.user, today=today)
+    provider_names = _provider_names(request, counts)
     context = {
         "today": today,
         "filters": filters,
-        "facets": _facets(request, counts),
-        "active_filters": _active_filters(request, filterset),
+        "facets": _facets(request, counts, provider_names),
+        "active_filters": _active_filters(request, filterset, provider_names),
         "orderings": ORDERING_CHOICES,
         "ordering": filters.get("ordering") or selectors.DEFAULT_ORDERING,
         "hidden_parameters": [(name, value) for name in HIDDEN_PARAMETERS for value in request.GET.getlist(name)],
@@ -145,47 +148,51 @@ def provider_detail(request: HttpRequest, slug: str) -> HttpResponse:
     })
 
 
-def _facets(request: HttpRequest, counts: dict[str, dict[str, int]]) -> list[Facet]:
+def _provider_names(request: HttpRequest, counts: dict[str, dict[str, int]]) -> dict[str, str]:
+    """The names of the providers the facets and the active filters show (those the user may see), by slug."""
+    slugs = {*counts["provider"], *request.GET.getlist("provider")}
+    if not slugs:
+        return {}
+    return dict(selectors.providers_visible(user=request.user).filter(slug__in=slugs).values_list("slug", "name"))
+
+
+def _facets(request: HttpRequest, counts: dict[str, dict[str, int]], provider_names: dict[str, str]) -> list[Facet]:
     """The facet controls: every value with how many offers it would give, the chosen ones ticked.
 
     The provider facet lists only the providers with the most offers and the chosen ones (see
     selectors._facet_counts), then says how many others there are.
     """
-    provider_names = dict(
-        selectors.providers_visible(user=request.user).filter(
-            slug__in={*counts["provider"], *request.GET.getlist("provider")}
-        ).values_list("slug", "name")
-    )
     location_codes = sorted({*counts["data_location"], *request.GET.getlist("data_location")},
                             key=country_name)
 
-    def options(name: str, choices, *, keep_empty: bool) -> list[FacetOption]:
+    def options(name: str, choices, *, keep_empty: bool) -> tuple[FacetOption, ...]:
         chosen = set(request.GET.getlist(name))
-        return [
+        return tuple(
             FacetOption(str(value), str(label), counts[name].get(str(value), 0), str(value) in chosen)
             for value, label in choices
             if keep_empty or counts[name].get(str(value)) or str(value) in chosen
-        ]
+        )
 
-    def single(name: str, choices) -> list[FacetOption]:
+    def single(name: str, choices) -> tuple[FacetOption, ...]:
         chosen = request.GET.get(name, "")
         anything = FacetOption("", str(_("Indifférent")), None, chosen == "")
-        return [anything, *options(name, choices, keep_empty=True)]
+        return (anything, *options(name, choices, keep_empty=True))
 
     return [
-        Facet("eligible_for", _("Éligible pour des données"), False, single("eligible_for", SENSITIVITY_CHOICES)),
-        Facet("service_model", _("Modèle de service"), True,
+        Facet("eligible_for", str(_("Éligible pour des données")), False,
+              single("eligible_for", SENSITIVITY_CHOICES)),
+        Facet("service_model", str(_("Modèle de service")), True,
               options("service_model", ServiceModel.choices, keep_empty=True)),
-        Facet("qualification", _("Qualification SecNumCloud"), True,
+        Facet("qualification", str(_("Qualification SecNumCloud")), True,
               options("qualification", QUALIFICATION_CHOICES, keep_empty=True)),
-        Facet("expires_within", _("Qualification expirant"), False, single("expires_within", EXPIRY_CHOICES)),
-        Facet("certification", _("Certification"), True,
+        Facet("expires_within", str(_("Qualification expirant")), False, single("expires_within", EXPIRY_CHOICES)),
+        Facet("certification", str(_("Certification")), True,
               options("certification", CertificationKind.choices, keep_empty=False)),
-        Facet("provider", _("Fournisseur"), True,
+        Facet("provider", str(_("Fournisseur")), True,
               options("provider", sorted(provider_names.items(), key=lambda item: item[1].lower()),
                       keep_empty=False),
               note=_more_providers_note(counts["more"]["provider"])),
-        Facet("data_location", _("Lieu d'hébergement des données"), True,
+        Facet("data_location", str(_("Lieu d'hébergement des données")), True,
               options("data_location", [(code, country_name(code)) for code in location_codes], keep_empty=False)),
     ]
 
@@ -201,7 +208,8 @@ def _more_providers_note(count: int) -> str:
     ) % {"count": count}
 
 
-def _active_filters(request: HttpRequest, filterset: OfferFilterSet) -> list[ActiveFilter]:
+def _active_filters(request: HttpRequest, filterset: OfferFilterSet,
+                    provider_names: dict[str, str]) -> list[ActiveFilter]:
     """One removable tag per chosen value: its label and the URL of the same search without it."""
     fields = filterset.form.fields
     labels = {
@@ -211,8 +219,6 @@ def _active_filters(request: HttpRequest, filterset: OfferFilterSet) -> list[Act
         "eligible_for": dict(SENSITIVITY_CHOICES),
         "expires_within": dict(EXPIRY_CHOICES),
     }
-    provider_names = dict(selectors.providers_visible(user=request.user).filter(
-        slug__in=request.GET.getlist("provider")).values_list("slug", "name"))
     active = []
     for name in fields:
         if name == "ordering":

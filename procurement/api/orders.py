@@ -61,6 +61,9 @@ class NamedLotSerializer(serializers.ModelSerializer):
 class OrderSerializer(serializers.ModelSerializer):
     """An order as its readers see it: amounts and snapshots, the doctrine's verdict, history and abilities."""
 
+    # The related rows it reads (besides `events`); `search` shows only its id.
+    relations = ("organisation", "created_by", "decided_by", "framework", "lot", "offer")
+
     organisation = serializers.CharField(source="organisation.name", read_only=True)
     created_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
@@ -109,7 +112,8 @@ class OrderInputSerializer(serializers.Serializer):
         super().__init__(*args, **kwargs)
         request = self.context.get("request")  # absent when drf-spectacular builds the schema
         user = getattr(request, "user", None)
-        self.fields["offer"].queryset = offers_visible(user=user)
+        # The provider's name is snapshotted on the draft: read it with the offer.
+        self.fields["offer"].queryset = offers_visible(user=user).select_related("provider")
         self.fields["search"].queryset = selectors.searches_for_orders(user=user)
 
     def to_internal_value(self, data):
@@ -167,8 +171,10 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         return selectors.order_list(user=self.request.user)
 
     def get_object(self) -> Order:
+        # Reading shows the whole order; the other actions hand it to a service, which reads it again under lock.
+        find = selectors.order_detail if self.action == "retrieve" else selectors.order_to_act_on
         try:
-            return selectors.order_detail(reference=self.kwargs["reference"], user=self.request.user)
+            return find(reference=self.kwargs["reference"], user=self.request.user)
         except Order.DoesNotExist as missing:
             raise Http404 from missing
 
@@ -180,8 +186,9 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         return OrderSerializer
 
     def _read(self, order: Order, *, status_code: int = status.HTTP_200_OK) -> Response:
-        fresh = selectors.order_detail(reference=order.reference, user=self.request.user)
-        return Response(OrderSerializer(fresh, context=self.get_serializer_context()).data, status=status_code)
+        """The answer to a write: the order as the service returns it, plus its history and what it lacks."""
+        order = selectors.order_with_history(order=order, relations=OrderSerializer.relations)
+        return Response(OrderSerializer(order, context=self.get_serializer_context()).data, status=status_code)
 
     @extend_schema(summary=_("Rédiger une commande (brouillon)"), tags=["orders"], parameters=[IDEMPOTENCY_KEY],
                    request=OrderInputSerializer,
@@ -201,7 +208,7 @@ class OrderViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order, created = services.order_create(user=request.user, data=serializer.validated_data,
-                                               idempotency_key=key, today=self.today)
+                                               idempotency_key=key, today=self.today, replay_checked=True)
         return self._read(order, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(summary=_("Modifier un brouillon (son auteur)"), tags=["orders"], request=OrderInputSerializer,

@@ -31,7 +31,7 @@ def euros(amount: Decimal) -> str:
     return _("%(amount)s €") % {"amount": number_format(amount, decimal_pos=2, force_grouping=True)}
 
 
-def lock_row(model: type[Model], *, pk: int, touch: str) -> Model:
+def lock_row(model: type[Model], *, pk: int, touch: str, related: tuple[str, ...] = ()) -> Model:
     """Lock one row until the end of the current transaction and return it, fresh.
 
     PostgreSQL: SELECT ... FOR UPDATE. SQLite ignores FOR UPDATE and lets a
@@ -39,12 +39,21 @@ def lock_row(model: type[Model], *, pk: int, touch: str) -> Model:
     the same sum; a no-op UPDATE of `touch` makes this transaction the single
     writer at once (the others wait for the busy timeout) before anything is read.
     Call it as the first statement of the transaction.
+
+    `related` names foreign keys read in the same query (FOR UPDATE OF this row only). Name only keys that
+    never change: after waiting for a lock, PostgreSQL re-reads the locked row but not the joined ones, so a
+    changed key would no longer join and the row would seem to be gone.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("lock_row() must run inside transaction.atomic()")
     if connection.vendor == "sqlite":
         model._default_manager.filter(pk=pk).update(**{touch: F(touch)})
-    return model._default_manager.select_for_update().get(pk=pk)
+    rows = model._default_manager.all()
+    if related:
+        rows = rows.select_related(*related).select_for_update(of=("self",))
+    else:
+        rows = rows.select_for_update()
+    return rows.get(pk=pk)
 
 
 def lock_for_commitment(*, framework_id: int, lot_id: int) -> tuple[FrameworkContract, Lot]:

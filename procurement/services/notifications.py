@@ -112,12 +112,13 @@ def notify_many(*, messages: Sequence[Message]) -> NotifyResult:
     keyed, undeduplicated = _deliveries(messages)
     insert = _insert_postgresql if connection.vendor == "postgresql" else _insert_orm
     result = NotifyResult()
-    inserted: list[tuple[int, str | None, int]] = []
-    with transaction.atomic():
+    inserted: list[Inserted] = []
+    # No savepoint inside the caller's transaction (two queries fewer): an error here fails the caller anyway.
+    with transaction.atomic(savepoint=False):
         for deliveries in (keyed, undeduplicated):
             for start in range(0, len(deliveries), CHUNK_SIZE):
                 inserted += insert(messages, deliveries[start:start + CHUNK_SIZE])
-        for pk, key, _recipient_id in sorted(inserted):
+        for pk, key, _recipient_id, _has_address in sorted(inserted):
             result.notification_ids.append(pk)
             if key is not None:
                 result.created_keys.add(key)
@@ -127,6 +128,9 @@ def notify_many(*, messages: Sequence[Message]) -> NotifyResult:
 
 # One notification to write: (index of its message, recipient id).
 Delivery = tuple[int, int]
+# One notification written: (id, dedup key, recipient id, whether the recipient has an e-mail address or
+# None when the insert did not tell).
+Inserted = tuple[int, str | None, int, bool | None]
 
 
 def _deliveries(messages: Sequence[Message]) -> tuple[list[Delivery], list[Delivery]]:
@@ -145,8 +149,9 @@ def _deliveries(messages: Sequence[Message]) -> tuple[list[Delivery], list[Deliv
     return keyed, undeduplicated
 
 
-def _insert_postgresql(messages: Sequence[Message], deliveries: list[Delivery]) -> list[tuple[int, str | None, int]]:
-    """Insert the rows in one INSERT ... SELECT; return (id, key, recipient) of those really inserted.
+def _insert_postgresql(messages: Sequence[Message], deliveries: list[Delivery]) -> list[Inserted]:
+    """Insert the rows in one INSERT ... SELECT; return (id, key, recipient, has address) of those really
+    inserted.
 
     The chunk's messages and its (message, recipient) pairs are sent as two JSON documents,
     which PostgreSQL expands and joins: each message's text is sent once, not once per
@@ -156,7 +161,8 @@ def _insert_postgresql(messages: Sequence[Message], deliveries: list[Delivery]) 
     even against a concurrent writer of the same key (PostgreSQL makes the second insert
     wait for the first transaction, then skip the row if it committed); rows without a
     key never conflict. The other columns get their model defaults (unread, not mailed), and
-    the rows of one statement share their `created_at`.
+    the rows of one statement share their `created_at`. The same statement says which recipients have an
+    e-mail address (a join on the users), so queueing the e-mails costs no other query.
     """
     position: dict[int, int] = {}  # message index -> its place in this chunk's message list
     for index, _recipient_id in deliveries:
@@ -167,31 +173,40 @@ def _insert_postgresql(messages: Sequence[Message], deliveries: list[Delivery]) 
         for index, place in position.items()
     ]
     pairs = [{"n": position[index], "recipient_id": recipient_id} for index, recipient_id in deliveries]
+    users, quote = get_user_model(), connection.ops.quote_name
+    user_table, user_pk = quote(users._meta.db_table), quote(users._meta.pk.column)
+    user_email = quote(users._meta.get_field(users.get_email_field_name()).column)
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            INSERT INTO procurement_notification
-                (recipient_id, kind, title, body, link, dedup_key, created_at, email_attempts, email_last_error)
-            SELECT d.recipient_id, m.kind, m.title, m.body, m.link, m.dedup_key, %s, 0, ''
-            FROM json_to_recordset(%s::json) AS d(n int, recipient_id int)
-            JOIN json_to_recordset(%s::json) AS m(n int, kind text, title text, body text, link text,
-                                                  dedup_key text) USING (n)
-            ORDER BY n, d.recipient_id  -- the order of `deliveries`, so ids follow it
-            ON CONFLICT (recipient_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
-            RETURNING id, dedup_key, recipient_id
-            """,
+            f"""
+            WITH inserted AS (
+                INSERT INTO procurement_notification
+                    (recipient_id, kind, title, body, link, dedup_key, created_at, email_attempts,
+                     email_last_error)
+                SELECT d.recipient_id, m.kind, m.title, m.body, m.link, m.dedup_key, %s, 0, ''
+                FROM json_to_recordset(%s::json) AS d(n int, recipient_id int)
+                JOIN json_to_recordset(%s::json) AS m(n int, kind text, title text, body text, link text,
+                                                      dedup_key text) USING (n)
+                ORDER BY n, d.recipient_id  -- the order of `deliveries`, so ids follow it
+                ON CONFLICT (recipient_id, dedup_key) WHERE dedup_key IS NOT NULL DO NOTHING
+                RETURNING id, dedup_key, recipient_id
+            )
+            SELECT inserted.id, inserted.dedup_key, inserted.recipient_id, COALESCE(u.{user_email} > '', false)
+            FROM inserted LEFT JOIN {user_table} u ON u.{user_pk} = inserted.recipient_id
+            """,  # the names interpolated are the user model's table and columns, quoted
             [timezone.now(), json.dumps(pairs), json.dumps(chunk_messages, ensure_ascii=False)],
         )
-        return cursor.fetchall()
+        return [tuple(row) for row in cursor.fetchall()]
 
 
-def _insert_orm(messages: Sequence[Message], deliveries: list[Delivery]) -> list[tuple[int, str | None, int]]:
+def _insert_orm(messages: Sequence[Message], deliveries: list[Delivery]) -> list[Inserted]:
     """The same as `_insert_postgresql` through the ORM, for the other databases (SQLite in development).
 
     This is the INSERT ... ON CONFLICT DO NOTHING that `bulk_create(ignore_conflicts=True)`
     runs, plus RETURNING, which bulk_create leaves out when ignoring conflicts.
     `QuerySet._insert` is the method bulk_create and Model.save use. Rows without a key
-    (never in the same chunk as keyed ones) are inserted without ignoring anything.
+    (never in the same chunk as keyed ones) are inserted without ignoring anything. Whether recipients have
+    an address is left to _queue_emails.
     """
     meta = Notification._meta
     rows = [
@@ -206,17 +221,18 @@ def _insert_orm(messages: Sequence[Message], deliveries: list[Delivery]) -> list
         on_conflict=OnConflict.IGNORE if rows[0].dedup_key is not None else None,
     )
     # A single row refused by the constraint comes back as [None].
-    return [tuple(row) for row in inserted if row is not None]
+    return [(*row, None) for row in inserted if row is not None]
 
 
-def _queue_emails(inserted: list[tuple[int, str | None, int]]) -> int:
+def _queue_emails(inserted: list[Inserted]) -> int:
     """After commit, enqueue the e-mails of the notifications whose recipient has an address."""
-    recipient_ids = sorted({recipient_id for _pk, _key, recipient_id in inserted})
+    unknown = sorted({recipient_id for _pk, _key, recipient_id, has_address in inserted if has_address is None})
     with_address_ids: set[int] = set()
-    for start in range(0, len(recipient_ids), CHUNK_SIZE):
+    for start in range(0, len(unknown), CHUNK_SIZE):
         with_address_ids.update(get_user_model().objects.filter(
-            pk__in=recipient_ids[start:start + CHUNK_SIZE], email__gt="").values_list("pk", flat=True))
-    with_address = sorted(pk for pk, _key, recipient_id in inserted if recipient_id in with_address_ids)
+            pk__in=unknown[start:start + CHUNK_SIZE], email__gt="").values_list("pk", flat=True))
+    with_address = sorted(pk for pk, _key, recipient_id, has_address in inserted
+                          if has_address or (has_address is None and recipient_id in with_address_ids))
     if with_address:
         # update_wrapper gives the partial a __qualname__, which Django's robust on_commit logs on failure.
         callback = update_wrapper(partial(enqueue_emails, notification_ids=with_address), enqueue_emails)

@@ -30,7 +30,7 @@ from broker import roles
 from broker.errors import RuleViolation
 from catalogue import doctrine
 from catalogue.models import Offer
-from catalogue.selectors import offers_visible, with_card_data
+from catalogue.selectors import offer_with_facts, offers_visible
 from procurement import rules
 from procurement.models import (
     FrameworkContract,
@@ -127,18 +127,18 @@ def _clean_values(*, data: dict, organisation) -> dict:
 
 def _draft_referencing(*, values: dict, user) -> Referencing:
     """The referencing that prices a draft: the offer must be one the user sees, referenced in the lot."""
-    offer = values["offer"]
-    referencing = (
-        Referencing.objects.select_related("lot__framework", "offer__provider")
-        .filter(lot=values["lot"], offer=offer, offer__in=offers_visible(user=user)).first()
-    )
+    offer, lot, framework = values["offer"], values["lot"], values["framework"]
+    referencing = Referencing.objects.filter(lot=lot, offer=offer, offer__in=offers_visible(user=user)).first()
     if referencing is None:
         raise RuleViolation(
             "not_referenced",
             _("L'offre %(offer)s n'est pas référencée dans le lot %(lot)s de l'accord-cadre %(reference)s.")
-            % {"offer": offer.name, "lot": values["lot"].number, "reference": values["framework"].reference},
+            % {"offer": offer.name, "lot": lot.number, "reference": framework.reference},
             field="lot",
         )
+    # The rows it points to are already loaded (_clean_values checked that the lot is the framework's).
+    lot.framework = framework
+    referencing.lot, referencing.offer = lot, offer
     return referencing
 
 
@@ -172,17 +172,20 @@ def order_replayed(*, user, idempotency_key: str) -> Order | None:
     return _replayed(user=user, key=_idempotency_key(idempotency_key))
 
 
-def order_create(*, user, data: dict, idempotency_key: str | None = None, today: date) -> tuple[Order, bool]:
+def order_create(*, user, data: dict, idempotency_key: str | None = None, today: date,
+                 replay_checked: bool = False) -> tuple[Order, bool]:
     """Draft an order for the user's administration; returns (order, created).
 
     With an idempotency key, a retry by the same user returns the first order and
     `created` is False: the unique constraint (created_by, idempotency_key) settles
     a race between two identical requests, and the loser returns the winner's order.
+    `replay_checked`: the caller has just looked the key up with order_replayed() and
+    found nothing, so it is not looked up again before the insert (the constraint still decides).
     """
     if not rules.may_create_order(user):
         raise PermissionDenied(_("Seuls les acheteurs et valideurs d'une administration peuvent commander."))
     key = _idempotency_key(idempotency_key)
-    existing = _replayed(user=user, key=key)
+    existing = None if replay_checked else _replayed(user=user, key=key)
     if existing is not None:
         return existing, False
     organisation = roles.organisation_of(user)
@@ -208,10 +211,16 @@ def order_create(*, user, data: dict, idempotency_key: str | None = None, today:
     return order, True
 
 
+def _lock_order(pk: int) -> Order:
+    """Lock an order row and return it fresh, with its administration and author read in the same query
+    (they never change, see lock_row)."""
+    return lock_row(Order, pk=pk, touch="updated_at", related=("organisation", "created_by"))
+
+
 def order_update(*, order: Order, user, data: dict) -> Order:
     """Change a draft (its author only); the price is recomputed, the status untouched."""
     with transaction.atomic():
-        order = lock_row(Order, pk=order.pk, touch="updated_at")
+        order = _lock_order(order.pk)
         rules.ensure_allowed(rules.UPDATE, order=order, user=user)
         current = {name: getattr(order, name) for name in ORDER_FIELDS}
         values = _clean_values(data={**current, **data}, organisation=order.organisation)
@@ -241,16 +250,30 @@ def _framework_closed(order: Order, *, today: date) -> RuleViolation | None:
     return RuleViolation("framework_closed", message, reasons=reasons, field="starts_on")
 
 
+def _referencing(order: Order, *, offer: Offer) -> Referencing | None:
+    """The referencing of the order's offer in its lot, if the lot is still the framework's."""
+    framework, lot = order.framework, order.lot
+    if lot.framework_id != framework.pk:
+        return None
+    referencing = Referencing.objects.filter(lot_id=lot.pk, offer_id=offer.pk).first()
+    if referencing is not None:
+        lot.framework = framework
+        referencing.lot, referencing.offer = lot, offer
+    return referencing
+
+
 def _check_orderable(order: Order, *, today: date) -> tuple[Referencing, doctrine.Verdict, Offer]:
-    """The rules an order must meet when submitted and again when approved; raise the first one broken."""
+    """The rules an order must meet when submitted and again when approved; raise the first one broken.
+
+    Returns the offer as the doctrine read it (current qualification, certifications, locations), also set as
+    `order.offer`.
+    """
     refusal = _framework_closed(order, today=today)
     if refusal is not None:
         raise refusal
-    offer = with_card_data(Offer.objects.filter(pk=order.offer_id)).get()
-    referencing = (
-        Referencing.objects.select_related("lot__framework", "offer__provider")
-        .filter(lot=order.lot, offer=offer, lot__framework=order.framework).first()
-    )
+    offer = offer_with_facts(order.offer_id)
+    order.offer = offer
+    referencing = _referencing(order, offer=offer)
     if referencing is None:
         raise RuleViolation(
             "not_referenced",
@@ -302,10 +325,11 @@ def _notify(*, recipients, order: Order, event: str, title: str, body: str) -> N
 
 
 def _approvers(order: Order, *, actor):
+    """The ids of the administration's active approvers other than `actor` (notify needs no more)."""
     return (
         get_user_model().objects.filter(is_active=True, groups__name=roles.APPROVER,
                                         profile__organisation=order.organisation_id)
-        .exclude(pk=actor.pk).distinct()
+        .exclude(pk=actor.pk).distinct().values_list("pk", flat=True)
     )
 
 
@@ -331,7 +355,7 @@ def order_submit(*, order: Order, user, today: date) -> Order:
     """
     with transaction.atomic():
         framework, lot = lock_for_commitment(framework_id=order.framework_id, lot_id=order.lot_id)
-        order = lock_row(Order, pk=order.pk, touch="updated_at")
+        order = _lock_order(order.pk)
         rules.ensure_allowed(rules.SUBMIT, order=order, user=user)
         if (order.framework_id, order.lot_id) != (framework.pk, lot.pk):
             raise RuleViolation("order_changed", _("La commande a été modifiée pendant sa soumission : réessayez."))
@@ -359,8 +383,10 @@ def _lock_with_commitment(order: Order) -> tuple[Order, FrameworkContract, Lot]:
     """Lock the order's framework, then its lot, then the order: the order of order_submit, so a transition
     that frees an amount never deadlocks with a submission. Returns the fresh order and the locked rows."""
     framework, lot = lock_for_commitment(framework_id=order.framework_id, lot_id=order.lot_id)
-    order = lock_row(Order, pk=order.pk, touch="updated_at")
-    if order.is_committed and (order.framework_id, order.lot_id) != (framework.pk, lot.pk):
+    order = _lock_order(order.pk)
+    if (order.framework_id, order.lot_id) == (framework.pk, lot.pk):
+        order.framework, order.lot = framework, lot
+    elif order.is_committed:
         # A draft moved to another lot and submitted since it was read: its own rows are not the ones locked.
         raise RuleViolation("order_changed", _("La commande a été modifiée entre-temps : réessayez."))
     return order, framework, lot
@@ -370,7 +396,7 @@ def order_approve(*, order: Order, user, today: date) -> Order:
     """Approve a submitted order (an approver of the administration, never its author), re-checking it today."""
     with transaction.atomic():
         # The order stays committed: the committed totals do not move, so only the order row is locked.
-        order = lock_row(Order, pk=order.pk, touch="updated_at")
+        order = _lock_order(order.pk)
         rules.ensure_allowed(rules.APPROVE, order=order, user=user)
         _referencing, verdict, offer = _check_orderable(order, today=today)
         _record_verdict(order, offer=offer, verdict=verdict, today=today)
@@ -425,7 +451,7 @@ def order_fulfil(*, order: Order, user) -> Order:
     """The offer's provider declares an approved order fulfilled."""
     with transaction.atomic():
         # Approved and fulfilled both count as committed: the totals do not move, no framework lock.
-        order = lock_row(Order, pk=order.pk, touch="updated_at")
+        order = _lock_order(order.pk)
         rules.ensure_allowed(rules.FULFIL, order=order, user=user)
         _move(order, to=OrderStatus.FULFILLED, user=user)
     return order

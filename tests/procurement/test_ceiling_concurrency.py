@@ -11,16 +11,19 @@ equal to the sum of the committed orders.
 from __future__ import annotations
 
 import threading
+import time
+from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from broker.errors import RuleViolation
 from procurement.models import COMMITTED_STATUSES, FrameworkContract, Lot, Order, OrderStatus
 from procurement.selectors.frameworks import commitment_drift
 from procurement.services import orders as services
+from tests.factories import OfferFactory, QualificationFactory, ReferencingFactory
 from tests.procurement.order_builders import (
     build_market,
     make_order,
@@ -113,3 +116,34 @@ def test_concurrent_creates_with_one_idempotency_key_make_one_order(provider, us
     print(f"\n[idempotency] requests=20 orders={Order.objects.count()} distinct answers={len(set(results))}")
     assert all(isinstance(pk, int) for pk in results), results
     assert Order.objects.count() == 1 and set(results) == {Order.objects.get().pk}
+
+
+def test_a_submission_waiting_for_an_edit_submits_the_draft_as_edited(provider, users, today):
+    """A submission that waits for the lock of a draft being edited (another offer, another quantity) submits
+    the draft as edited: the order is read again under lock, with the new offer's price, and never seen as gone."""
+    market = build_market(provider=provider, discount=Decimal("0"))
+    other = OfferFactory(provider=provider, list_price=Decimal("250.00"))
+    QualificationFactory(offer=other, qualified_on=date(2025, 1, 1), valid_until=date(2028, 1, 1))
+    ReferencingFactory(lot=market.lot, offer=other)
+    draft = make_order(market, users=users, today=today, quantity=9)
+    editing = threading.Event()
+
+    def work(index: int):
+        if index == 0:
+            with transaction.atomic():
+                services.order_update(order=draft, user=users["buyer"], data={"offer": other, "quantity": 2})
+                editing.set()
+                time.sleep(1)  # the submission now waits for the order row's lock
+            return "edited"
+        editing.wait(timeout=30)
+        submitted = services.order_submit(order=Order.objects.get(pk=draft.pk), user=users["buyer"], today=today)
+        return submitted.offer_id, submitted.amount
+
+    results = run_together(work, 2)
+
+    assert results == ["edited", (other.pk, Decimal("500.00"))], results
+    order = Order.objects.get(pk=draft.pk)
+    assert (order.status, order.offer_id, order.offer_name, order.amount) == (
+        OrderStatus.SUBMITTED, other.pk, other.name, Decimal("500.00"))
+    assert Lot.objects.get(pk=market.lot.pk).committed_amount == Decimal("500.00")
+    assert commitment_drift() == []

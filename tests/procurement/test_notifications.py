@@ -6,6 +6,7 @@ import socket
 from datetime import timedelta
 
 import pytest
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -122,6 +123,21 @@ def test_recipient_without_address_gets_the_inbox_only(users, django_capture_on_
     later = timezone.now() + timedelta(minutes=5)
     assert notifications_send_pending(now=later).sent == 0
     assert mailoutbox == []
+
+
+def test_only_recipients_with_an_address_are_mailed_and_the_rows_cost_one_statement(
+        users, django_capture_on_commit_callbacks, mailoutbox, django_assert_num_queries):
+    """Mixed recipients: only those with an address are mailed. In a caller's transaction, writing the rows and
+    learning who has an address is one statement on PostgreSQL (an insert, then a lookup elsewhere), with no
+    savepoint."""
+    nameless = make_user(username="sans-courriel", email="")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        with django_assert_num_queries(1 if connection.vendor == "postgresql" else 2):
+            result = _notify([nameless, users["vendor"], users["buyer"]])
+
+    assert result.created == 3 and result.emails_queued == 2
+    assert Notification.objects.filter(recipient=nameless, email_sent_at__isnull=True).exists()
+    assert sorted(message.to[0] for message in mailoutbox) == sorted([users["vendor"].email, users["buyer"].email])
 
 
 def test_mail_server_down_is_recorded_then_the_periodic_resend_sends_once(users, mail_server_down, settings,

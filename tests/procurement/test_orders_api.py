@@ -319,3 +319,45 @@ def test_list_filters(api, provider, users, today):
     assert references("continuity_risk=false") == {draft.reference, approved.reference}
     response = client.get("/api/v1/orders/?status=shipped")
     assert response.status_code == 400 and response.json()["code"] == "invalid_filter"
+
+
+# A workflow action, the order's status before it and who takes it.
+WRITES = {
+    "submit": (OrderStatus.DRAFT, "buyer", {}),
+    "approve": (OrderStatus.SUBMITTED, "approver", {}),
+    "reject": (OrderStatus.SUBMITTED, "approver", {"reason": "Hors budget"}),
+    "cancel": (OrderStatus.APPROVED, "buyer", {"reason": "Besoin abandonné"}),
+    "fulfil": (OrderStatus.APPROVED, "vendor", {}),
+}
+
+
+@pytest.mark.parametrize("action", WRITES)
+def test_each_action_answers_the_order_as_a_fresh_read_shows_it(api, market, users, today, action):
+    """The answer to a workflow action, built from what the service returns, is exactly what reading the order
+    afterwards gives: status, snapshots, verdict, decision, history and abilities."""
+    status_before, role, body = WRITES[action]
+    order = make_order(market, users=users, today=today, status=status_before)
+    client = api(users[role])
+    answer = client.post(f"/api/v1/orders/{order.reference}/{action}/", body, format="json")
+    assert answer.status_code == 200, answer.content
+    assert answer.json() == client.get(f"/api/v1/orders/{order.reference}/").json()
+    assert answer.json()["events"][-1]["status_to"] == Order.objects.get(pk=order.pk).status
+
+
+def test_create_and_edit_answer_the_order_as_a_fresh_read_shows_it(api, market, users):
+    """The answers to drafting and editing an order (with a recorded search) are what reading it gives."""
+    from procurement.models import RecordedSearch
+
+    buyer = users["buyer"]
+    search = RecordedSearch.objects.create(owner=buyer, organisation=buyer.profile.organisation)
+    client = api(buyer)
+    created = client.post("/api/v1/orders/", payload(market, search=search.pk), format="json",
+                          HTTP_IDEMPOTENCY_KEY="draft-1")
+    assert created.status_code == 201, created.content
+    reference = created.json()["reference"]
+    assert created.json() == client.get(f"/api/v1/orders/{reference}/").json()
+    assert (created.json()["search"], created.json()["provider_name"]) == (search.pk, "OVHcloud")
+    edited = client.patch(f"/api/v1/orders/{reference}/", {"quantity": 3}, format="json")
+    assert edited.status_code == 200 and edited.json()["quantity"] == 3
+    assert edited.json() == client.get(f"/api/v1/orders/{reference}/").json()
+    assert Order.objects.get(reference=reference).amount == Decimal("270.00")
