@@ -41,8 +41,29 @@ def search_count(queryset: QuerySet) -> int:
 
 
 class SearchPaginator(Paginator):
-    """A Django paginator over a catalogue search whose count comes from search_count."""
+    """A Django paginator over a catalogue search's ordered ids (selectors.page_ids).
+
+    Its count comes from search_count, or is given (`count`, the catalogue page has it from
+    its facets). A page past the middle is read backwards from the end, in the reversed order,
+    then turned round: OFFSET walks at most half of the results, never a deep page's 90 %. The
+    order of a search ends with the primary key, so the reversed order is exactly the reverse.
+    """
+
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, count: int | None = None):
+        super().__init__(object_list, per_page, orphans, allow_empty_first_page)
+        self.known_count = count
 
     @cached_property
     def count(self) -> int:
-        return search_count(self.object_list)
+        return search_count(self.object_list) if self.known_count is None else self.known_count
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        if self.count - top >= bottom:
+            return self._get_page(self.object_list[bottom:top], number, self)
+        backwards = self.object_list.reverse()[self.count - top:self.count - bottom]
+        return self._get_page(list(backwards)[::-1], number, self)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, render
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -22,6 +21,7 @@ from catalogue.filters import (
     search_form_errors,
 )
 from catalogue.models import CertificationKind, Offer, ServiceModel
+from catalogue.pagination import SearchPaginator
 
 PAGE_SIZE = 20
 
@@ -56,18 +56,6 @@ class Facet:
 class ActiveFilter:
     label: str
     remove_url: str
-
-
-class CountedPaginator(Paginator):
-    """A paginator told its number of objects instead of counting them."""
-
-    def __init__(self, object_list, per_page, *, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self.known_count = count
-
-    @cached_property
-    def count(self) -> int:
-        return self.known_count
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -106,7 +94,7 @@ def offer_list(request: HttpRequest) -> HttpResponse:
 
     # Paginate the ordered ids, then load the page's cards (a deep page skips ids, not cards). The number of
     # results comes with the (cached) facet counts: no COUNT over the whole search on each request.
-    paginator = CountedPaginator(selectors.page_ids(filterset.qs), PAGE_SIZE, count=counts["more"]["results"])
+    paginator = SearchPaginator(selectors.page_ids(filterset.qs), PAGE_SIZE, count=counts["more"]["results"])
     page = paginator.get_page(request.GET.get("page"))
     context.update({
         "page": page,
