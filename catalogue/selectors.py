@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 
 from broker import roles
@@ -33,8 +33,10 @@ ORDERINGS = {
     "-name": ("-name", "provider_name"),
     "provider": ("provider_name", "name"),
     "-provider": ("-provider_name", "name"),
-    "valid_until": ("current_valid_until", "name"),
-    "-valid_until": ("-current_valid_until", "name"),
+    # Offers without a current decision come last both ways, on every database (PostgreSQL and SQLite
+    # would otherwise put NULL at opposite ends).
+    "valid_until": (F("current_decision__valid_until").asc(nulls_last=True), "name"),
+    "-valid_until": (F("current_decision__valid_until").desc(nulls_last=True), "name"),
     "price": ("list_price", "name"),
     "-price": ("-list_price", "name"),
     "newest": ("-published_at", "-id"),
@@ -48,6 +50,15 @@ def today_local() -> date:
 
 def current_qualifications() -> QuerySet:
     return Qualification.objects.filter(is_current=True)
+
+
+def with_current_decision(offers: QuerySet) -> QuerySet:
+    """`offers` with `current_decision`, their current qualification, to filter and sort on: a join, added
+    only where a condition or an ordering names it. At most one current decision per offer (a unique
+    partial index), so the join repeats no offer; a condition on it makes it an inner join, which
+    PostgreSQL can drive from the decisions' own index (`qualification_current_idx`)."""
+    return offers.alias(current_decision=FilteredRelation("qualifications",
+                                                          condition=Q(qualifications__is_current=True)))
 
 
 def visibility_scope(user) -> str:
@@ -86,12 +97,10 @@ def with_card_data(offers: QuerySet) -> QuerySet:
 
 def ordered(offers: QuerySet, ordering: str | None) -> QuerySet:
     """`offers` in one of the ORDERINGS (the default one when None), ties broken by primary key."""
-    fields = ORDERINGS.get(ordering or DEFAULT_ORDERING, ORDERINGS[DEFAULT_ORDERING])
-    if any(field.lstrip("-") == "current_valid_until" for field in fields):
-        # At most one current decision per offer (a unique partial index): no ORDER BY in the subquery.
-        current = current_qualifications().filter(offer=OuterRef("pk")).order_by()
-        offers = offers.annotate(current_valid_until=Subquery(current.values("valid_until")[:1]))
-    return offers.order_by(*fields, "pk")
+    ordering = ordering if ordering in ORDERINGS else DEFAULT_ORDERING
+    if ordering in ("valid_until", "-valid_until"):
+        offers = with_current_decision(offers)
+    return offers.order_by(*ORDERINGS[ordering], "pk")
 
 
 def eligible_q(sensitivity: str, *, start: date, today: date) -> Q:
@@ -131,10 +140,10 @@ def filter_offers(offers: QuerySet, *, filters: dict, today: date) -> QuerySet:
         offers = offers.filter(service_model__in=filters["service_model"])
     if filters.get("qualification"):
         wanted = list(filters["qualification"])
-        condition = Q(Exists(current_qualifications().filter(offer=OuterRef("pk"), status__in=wanted)))
+        condition = Q(current_decision__status__in=[status for status in wanted if status != "none"])
         if "none" in wanted:
-            condition |= ~Exists(current_qualifications().filter(offer=OuterRef("pk")))
-        offers = offers.filter(condition)
+            condition |= Q(current_decision__isnull=True)
+        offers = with_current_decision(offers).filter(condition)
     if filters.get("certification"):
         for kind in filters["certification"]:
             offers = offers.filter(Exists(Certification.objects.filter(offer=OuterRef("pk"), kind=kind)))
@@ -305,8 +314,9 @@ def _facet_counts(*, filters: dict, scope: str, today: date) -> dict[str, dict[s
 
     def grouped(queryset: QuerySet, field: str) -> dict:
         # A plain COUNT, not COUNT(DISTINCT): the filters join no many-valued relation (they are EXISTS
-        # subqueries) and each grouped relation is unique per offer and value (one location per country,
-        # one certification per kind, one current decision), so no offer is counted twice in a group.
+        # subqueries, or the join on the one current decision) and each grouped relation is unique per offer
+        # and value (one location per country, one certification per kind, one current decision), so no
+        # offer is counted twice in a group.
         rows = queryset.order_by().values(field).annotate(n=Count("pk"))
         return {row[field]: row["n"] for row in rows}
 
@@ -323,8 +333,7 @@ def _facet_counts(*, filters: dict, scope: str, today: date) -> dict[str, dict[s
         "more": {"provider": other_providers, "results": results_count(by_model, filters.get("service_model"))},
     }
     # One pass over a join on the current decision (not a subquery per offer); no decision is "none".
-    by_status = grouped(base("qualification").alias(current=FilteredRelation(
-        "qualifications", condition=Q(qualifications__is_current=True))), "current__status")
+    by_status = grouped(with_current_decision(base("qualification")), "current_decision__status")
     counts["qualification"] = {**present(by_status), "none": by_status.get(None, 0)}
     eligible_base = base("eligible_for")
     start = filters.get("valid_on") or today

@@ -29,4 +29,8 @@ class Migration(migrations.Migration):
             model_name='offer',
             index=models.Index(condition=models.Q(('state', 'published')), fields=['provider_name', 'name', 'id'], name='offer_published_sort_idx'),
         ),
+        migrations.AlterModelOptions(
+            name='offer',
+            options={'ordering': ['provider_name', 'name'], 'verbose_name': 'offre', 'verbose_name_plural': 'offres'},
+        ),
     ]

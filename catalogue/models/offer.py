@@ -73,7 +73,7 @@ class Offer(models.Model):
     class Meta:
         verbose_name = _("offre")
         verbose_name_plural = _("offres")
-        ordering = ["provider__name", "name"]
+        ordering = ["provider_name", "name"]
         constraints = [
             models.UniqueConstraint(fields=["provider", "name"], name="offer_name_unique_per_provider"),
             models.CheckConstraint(condition=Q(list_price__isnull=True) | Q(list_price__gte=0),

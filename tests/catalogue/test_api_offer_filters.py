@@ -181,6 +181,16 @@ def test_ordering(api, catalogue):
     assert by_end[:2] == ["perime", "souverain"]
 
 
+@pytest.mark.parametrize("ordering", ["valid_until", "-valid_until"])
+def test_offers_without_an_end_date_come_last_both_ways(api, catalogue, ordering):
+    """Sorted by end of qualification either way, offers with no end date (no decision, or one in progress)
+    come last, by name, on every database."""
+    listed = [o["slug"] for o in api(None).get(OFFERS, {"ordering": ordering}).json()["results"]]
+
+    assert listed[-2:] == ["en-cours", "sans"]
+    assert listed[0] == ("perime" if ordering == "valid_until" else "sante")
+
+
 @pytest.mark.parametrize("parameter, value", [
     ("service_model", "XaaS"),
     ("qualification", "approved"),
