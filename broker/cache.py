@@ -43,46 +43,28 @@ class ResilientRedisCache(RedisCache):
         super().__init__(server, params)
         self._class = ReusingRedisCacheClient
 
-    def _unreachable(self, operation: str, error: Exception) -> None:
-        logger.warning("Cache unavailable (%s skipped): %s", operation, error)
+    def _attempt(self, operation: str, call, *args, otherwise=None):
+        """`call(*args)`, or `otherwise` (logged) when Redis cannot be reached."""
+        try:
+            return call(*args)
+        except UNREACHABLE as error:
+            logger.warning("Cache unavailable (%s skipped): %s", operation, error)
+            return otherwise
 
     def get(self, key, default=None, version=None):
-        try:
-            return super().get(key, default, version)
-        except UNREACHABLE as error:
-            self._unreachable("get", error)
-            return default
+        return self._attempt("get", super().get, key, default, version, otherwise=default)
 
     def get_many(self, keys, version=None):
-        try:
-            return super().get_many(keys, version)
-        except UNREACHABLE as error:
-            self._unreachable("get_many", error)
-            return {}
+        return self._attempt("get_many", super().get_many, keys, version, otherwise={})
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            super().set(key, value, timeout, version)
-        except UNREACHABLE as error:
-            self._unreachable("set", error)
+        self._attempt("set", super().set, key, value, timeout, version)
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
-        try:
-            return super().add(key, value, timeout, version)
-        except UNREACHABLE as error:
-            self._unreachable("add", error)
-            return False
+        return self._attempt("add", super().add, key, value, timeout, version, otherwise=False)
 
     def delete(self, key, version=None):
-        try:
-            return super().delete(key, version)
-        except UNREACHABLE as error:
-            self._unreachable("delete", error)
-            return False
+        return self._attempt("delete", super().delete, key, version, otherwise=False)
 
     def clear(self):
-        try:
-            return super().clear()
-        except UNREACHABLE as error:
-            self._unreachable("clear", error)
-            return False
+        return self._attempt("clear", super().clear, otherwise=False)

@@ -14,8 +14,13 @@ under the new token, which the bump on commit then abandons.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
+from collections.abc import Callable
+from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -30,6 +35,24 @@ def catalogue_version() -> str:
         cache.add(VERSION_KEY, uuid.uuid4().hex, timeout=None)
         version = cache.get(VERSION_KEY)
     return version
+
+
+T = TypeVar("T")
+
+
+def cached_read(kind: str, parts: tuple, compute: Callable[[], T]) -> T:
+    """`compute()`, kept in the cache under the current token and `parts` (everything else the result
+    depends on, JSON-serialisable) for settings.FACET_CACHE_SECONDS; 0 computes every time."""
+    seconds = settings.FACET_CACHE_SECONDS
+    if not seconds:
+        return compute()
+    digest = hashlib.sha256(json.dumps([catalogue_version(), *parts], sort_keys=True).encode()).hexdigest()
+    key = f"catalogue:{kind}:{digest}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, seconds)
+    return value
 
 
 def bump_catalogue_version() -> None:

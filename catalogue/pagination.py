@@ -10,34 +10,22 @@ date-dependent filters. settings.FACET_CACHE_SECONDS = 0 counts every time.
 
 from __future__ import annotations
 
-import hashlib
 from functools import cached_property
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 
-from catalogue.freshness import catalogue_version
+from catalogue.freshness import cached_read
 
 
 def search_count(queryset: QuerySet) -> int:
     """`queryset.count()`, served from the cache while the catalogue has not changed."""
-    seconds = settings.FACET_CACHE_SECONDS
-    if not seconds:
-        return queryset.count()
     try:
         sql, params = queryset.query.sql_with_params()
     except EmptyResultSet:  # a condition that can match nothing, e.g. restricted data
         return 0
-    digest = hashlib.sha256(f"{queryset.db}|{sql}|{params!r}".encode()).hexdigest()
-    key = f"catalogue:count:{catalogue_version()}:{digest}"
-    count = cache.get(key)
-    if count is None:
-        count = queryset.count()
-        cache.set(key, count, seconds)
-    return count
+    return cached_read("count", (queryset.db, sql, repr(params)), queryset.count)
 
 
 class SearchPaginator(Paginator):

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import date, timedelta
 
-from django.conf import settings
-from django.core.cache import cache
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 
 from broker import roles
 from catalogue import doctrine
-from catalogue.freshness import catalogue_version
+from catalogue.freshness import cached_read
 from catalogue.models import (
     Certification,
     CertificationKind,
@@ -205,7 +201,12 @@ def page_cards(ids) -> list[Offer]:
 
 def offer_with_facts(pk: int) -> Offer:
     """One offer, whatever its state, with what the doctrine reads of it (Offer.facts) loaded."""
-    offer = Offer.objects.select_related("provider").get(pk=pk)
+    return _one_card(Offer.objects.filter(pk=pk))
+
+
+def _one_card(offers: QuerySet) -> Offer:
+    """The one offer of `offers` (Offer.DoesNotExist otherwise) with its card data, as page_cards loads it."""
+    offer = offers.select_related("provider").get()
     load_card_relations([offer])
     return offer
 
@@ -264,24 +265,8 @@ def facet_counts(*, filters: dict, user, today: date | None = None) -> dict[str,
     """
     today = today or today_local()
     scope = visibility_scope(user)
-    timeout = facet_cache_seconds()
-    if not timeout:
-        return _facet_counts(filters=filters, scope=scope, today=today)
-    key = _cache_key("facets", catalogue_version(), scope, _normalised_filters(filters), today.isoformat())
-    counts = cache.get(key)
-    if counts is None:
-        counts = _facet_counts(filters=filters, scope=scope, today=today)
-        cache.set(key, counts, timeout)
-    return counts
-
-
-def facet_cache_seconds() -> int:
-    return getattr(settings, "FACET_CACHE_SECONDS", 600)
-
-
-def _cache_key(*parts) -> str:
-    digest = hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
-    return f"catalogue:{parts[0]}:{digest}"
+    return cached_read("facets", (scope, _normalised_filters(filters), today.isoformat()),
+                       lambda: _facet_counts(filters=filters, scope=scope, today=today))
 
 
 def _normalised_filters(filters: dict) -> dict:
@@ -374,9 +359,7 @@ def _provider_counts(offers: QuerySet, *, chosen) -> tuple[dict[str, int], int]:
 
 def offer_detail(*, slug: str, user) -> Offer:
     """One offer the user may see (Offer.DoesNotExist otherwise, which views turn into 404)."""
-    offer = offers_visible(user=user).select_related("provider").get(slug=slug)
-    load_card_relations([offer])
-    return offer
+    return _one_card(offers_visible(user=user).filter(slug=slug))
 
 
 def offer_verdicts(*, offer: Offer, today: date | None = None, start: date | None = None) -> list:
@@ -408,15 +391,7 @@ def key_figures(*, today: date | None = None) -> dict[str, int]:
 
     Cached like the facet counts (until the next catalogue write or the next day)."""
     today = today or today_local()
-    timeout = facet_cache_seconds()
-    if not timeout:
-        return _key_figures(today=today)
-    key = _cache_key("figures", catalogue_version(), today.isoformat())
-    figures = cache.get(key)
-    if figures is None:
-        figures = _key_figures(today=today)
-        cache.set(key, figures, timeout)
-    return figures
+    return cached_read("figures", (today.isoformat(),), lambda: _key_figures(today=today))
 
 
 def _key_figures(*, today: date) -> dict[str, int]:

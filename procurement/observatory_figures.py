@@ -154,13 +154,17 @@ def expiring_by_month(ctx: Context) -> Figure:
     )
 
 
+def _first_rows(rows, limit: int | None) -> tuple[list, int]:
+    """The first `limit` rows of a queryset (all when None) and how many were left off; counted only when some were."""
+    shown = list(rows if limit is None else rows[:limit + 1])
+    if limit is None or len(shown) <= limit:
+        return shown, 0
+    return shown[:limit], rows.count() - limit
+
+
 def expiring_offers(ctx: Context) -> Figure:
     qualifications = selectors.expiring_qualifications(today=ctx.today, scope=ctx.scope, framework=ctx.framework)
-    shown = list(qualifications if ctx.limit is None else qualifications[:ctx.limit + 1])
-    left_off = 0
-    if ctx.limit is not None and len(shown) > ctx.limit:
-        left_off = qualifications.count() - ctx.limit
-        shown = shown[:ctx.limit]
+    shown, left_off = _first_rows(qualifications, ctx.limit)
     return Figure(
         "qualifications-echeances-offres", _("Offres dont la qualification arrive à échéance"),
         [_("Fin de validité"), _("Fournisseur"), _("Offre"), _("Numéro de décision")],
@@ -351,11 +355,7 @@ def risks_by_month(ctx: Context) -> Figure:
 def risk_orders(ctx: Context) -> Figure:
     orders = selectors.continuity_risk_orders(today=ctx.today, scope=ctx.scope, framework=ctx.framework,
                                               limit=None)
-    shown = list(orders if ctx.limit is None else orders[:ctx.limit + 1])
-    left_off = 0
-    if ctx.limit is not None and len(shown) > ctx.limit:
-        left_off = orders.count() - ctx.limit
-        shown = shown[:ctx.limit]
+    shown, left_off = _first_rows(orders, ctx.limit)
     return Figure(
         "risques-continuite-commandes", _("Commandes à risque de continuité"),
         [_("Référence"), _("Administration"), _("Offre"), _("Fournisseur"), _("Statut"), _("Montant HT"),

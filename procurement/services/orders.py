@@ -136,7 +136,12 @@ def _draft_referencing(*, values: dict, user) -> Referencing:
             % {"offer": offer.name, "lot": lot.number, "reference": framework.reference},
             field="lot",
         )
-    # The rows it points to are already loaded (_clean_values checked that the lot is the framework's).
+    # _clean_values checked that the lot is the framework's.
+    return _with_loaded_rows(referencing, lot=lot, framework=framework, offer=offer)
+
+
+def _with_loaded_rows(referencing: Referencing, *, lot: Lot, framework: FrameworkContract, offer: Offer) -> Referencing:
+    """`referencing` pointing at rows already loaded (its lot, the lot's framework, its offer): no query."""
     lot.framework = framework
     referencing.lot, referencing.offer = lot, offer
     return referencing
@@ -256,10 +261,9 @@ def _referencing(order: Order, *, offer: Offer) -> Referencing | None:
     if lot.framework_id != framework.pk:
         return None
     referencing = Referencing.objects.filter(lot_id=lot.pk, offer_id=offer.pk).first()
-    if referencing is not None:
-        lot.framework = framework
-        referencing.lot, referencing.offer = lot, offer
-    return referencing
+    if referencing is None:
+        return None
+    return _with_loaded_rows(referencing, lot=lot, framework=framework, offer=offer)
 
 
 def _check_orderable(order: Order, *, today: date) -> tuple[Referencing, doctrine.Verdict, Offer]:
